@@ -1,0 +1,96 @@
+"""The worker pool: one isolated slot per worker, batch and asyncio APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from oorl.sandbox.isolation import Slot
+from oorl.sandbox.judge import CompileCache, judge
+from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
+
+_slot_ids = itertools.count()
+_slot_ids_lock = threading.Lock()
+
+
+class Sandbox:
+    """A pool of `workers` sandbox slots (default: one per core) sharing one compile cache.
+
+    Threads are enough: each worker only waits on its child process, which does the work.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ):
+        self.workers = workers or os.cpu_count() or 1
+        self.limits = limits or Limits()
+        self.cache = CompileCache(cache_dir)
+        self._slots: queue.SimpleQueue[Slot] = queue.SimpleQueue()
+        self._all_slots: list[Slot] = []
+        for _ in range(self.workers):
+            with _slot_ids_lock:
+                index = next(_slot_ids) % 4000
+            slot = Slot(index)
+            self._all_slots.append(slot)
+            self._slots.put(slot)
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="oorl-sandbox")
+
+    def judge(self, request: JudgeRequest) -> JudgeResult:
+        slot = self._slots.get()
+        try:
+            return judge(request, slot=slot, cache=self.cache, default_limits=self.limits)
+        finally:
+            self._slots.put(slot)
+
+    def imap(self, requests: Sequence[JudgeRequest]) -> Iterator[JudgeResult]:
+        """Results in request order, each as soon as it and all before it are done."""
+        return self._executor.map(self.judge, requests)
+
+    def judge_many(
+        self, requests: Sequence[JudgeRequest], *, progress: bool | str = False
+    ) -> list[JudgeResult]:
+        if not progress:
+            return list(self.imap(requests))
+        from rich.progress import Progress
+
+        description = progress if isinstance(progress, str) else "judging"
+        with Progress(transient=True) as bar:
+            task = bar.add_task(description, total=len(requests))
+            results = []
+            for result in self.imap(requests):
+                results.append(result)
+                bar.advance(task)
+        return results
+
+    async def ajudge(self, request: JudgeRequest) -> JudgeResult:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.judge, request)
+
+    async def ajudge_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        return list(await asyncio.gather(*(self.ajudge(r) for r in requests)))
+
+    def run(
+        self, language: str, code: str, stdin: str | None = None, limits: Limits | None = None
+    ) -> JudgeResult:
+        """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits."""
+        tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
+        return self.judge(JudgeRequest(language=language, code=code, tests=tests, limits=limits))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for slot in self._all_slots:
+            slot.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
