@@ -67,13 +67,20 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[BaseModel | dict], *, ap
     path.parent.mkdir(parents=True, exist_ok=True)
     target = path if append else path.with_name(f".{path.name}.tmp{os.getpid()}")
     n = 0
-    with target.open("a" if append else "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(
-                row.model_dump_json() if isinstance(row, BaseModel) else json.dumps(row, ensure_ascii=False)
-            )
-            f.write("\n")
-            n += 1
+    try:
+        with target.open("a" if append else "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(
+                    row.model_dump_json()
+                    if isinstance(row, BaseModel)
+                    else json.dumps(row, ensure_ascii=False)
+                )
+                f.write("\n")
+                n += 1
+    except BaseException:
+        if not append:
+            target.unlink(missing_ok=True)
+        raise
     if not append:
         os.replace(target, path)
     return n

@@ -9,7 +9,7 @@ Argv templates are formatted with:
   {stem}  the source file name without its extension (Java's public class, Scala's object)
   {mem}   the run's memory limit in MiB (for runtimes that size their heap from a flag)
 Paths inside the sandbox: the compile step runs in /box (writable); the run step sees /box
-read-only and runs in a private writable /w.
+read-only and runs in a private, size-capped, writable /tmp.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 BOX = "/box"
 
 # Go finds Debian's vendored libraries (testify for HumanEval-X) in GOPATH mode, offline.
+# cgo stays enabled: with CGO_ENABLED=0 the precompiled standard library is stale and every build
+# recompiles net, crypto, ... (7 s CPU for a testify test instead of 0.1 s with a warm cache).
 _GO_ENV = {
     "GOCACHE": "/tmp/gocache",
     "GOPATH": "/usr/share/gocode",
     "GO111MODULE": "off",
     "GOPROXY": "off",
     "GOTELEMETRY": "off",
-    "CGO_ENABLED": "0",
 }
 # The JVM reserves address space far beyond its heap; these flags keep it small and fast to start.
 _JVM_FLAGS = (
@@ -76,6 +77,9 @@ class Language:
     test_compile: tuple[str, ...] | None = None
     test_run: tuple[str, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # A compiler cache directory inside the sandbox that persists between compile steps (one per slot
+    # uid, never mounted for runs): Go's build cache turns a 2 s testify build into 0.1 s.
+    compile_cache: str | None = None
     # Harness failures that do not change the exit code: mono's Debug.Assert prints and exits 0,
     # node's console.assert only writes to stderr. Matched in stdout + stderr.
     failure_markers: tuple[str, ...] = ()
@@ -230,9 +234,10 @@ LANGUAGES: dict[str, Language] = {
             compile=("/usr/bin/go", "build", "-o", "main", "{src}"),
             run=("{box}/main",),
             test_pattern=r"func\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\s*\)",
-            test_compile=("/usr/bin/go", "test", "-c", "-o", "main.test", "{src}"),
+            test_compile=("/usr/bin/go", "test", "-c", "-vet=off", "-o", "main.test", "{src}"),
             test_run=("{box}/main.test",),
             env=_GO_ENV,
+            compile_cache="/tmp/gocache",
             as_headroom_mb=1024,
             packages=("golang-go", "golang-github-stretchr-testify-dev"),
             version_argv=("/usr/bin/go", "version"),

@@ -6,8 +6,9 @@
 
 Why each layer (measured on Debian 12, see PLATFORM.md):
 - `bwrap --uid` started as root does not drop privileges, so setpriv drops first.
-- Each worker slot has its own unprivileged uid (never a real account), so concurrent runs cannot
-  touch each other's files and RLIMIT_NPROC (the fallback when there is no pids cgroup) is per slot.
+- Each worker slot holds its own unprivileged uid (never a real account; unique machine-wide while
+  held), so concurrent runs cannot touch each other's files and RLIMIT_NPROC (the fallback when
+  there is no pids cgroup) is per slot.
 - The PID namespace dies with its init: when the program exits, every daemonised, setsid or
   double-forked child dies with it. The slot's cgroup is then swept as a second guarantee.
 - Memory is bounded by a cgroup where the machine has one; otherwise by RLIMIT_AS where that is safe
@@ -17,6 +18,7 @@ Why each layer (measured on Debian 12, see PLATFORM.md):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-SLOT_UID_BASE = 61000  # uids 61000.. are used only by sandbox slots
+SLOT_UID_BASE, SLOT_UID_COUNT = 61000, 4000  # uids 61000..64999 are used only by sandbox slots
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _RO_DIRS = ("/usr", "/etc", "/var/lib/ghc")  # everything a toolchain reads; /root, /home, /work stay hidden
 _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
@@ -128,18 +130,38 @@ def capabilities() -> Capabilities:
     )
 
 
+def _claim_uid() -> tuple[int, int]:
+    """A slot uid no other live sandbox on this machine holds: (uid, fd of the lock that holds it).
+
+    The lock is an flock on /run/oorl-sandbox/<uid>.lock, released by the kernel when the process dies.
+    """
+    lock_dir = Path("/run/oorl-sandbox")
+    lock_dir.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(SLOT_UID_BASE, SLOT_UID_BASE + SLOT_UID_COUNT):
+        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, fd
+        except BlockingIOError:
+            os.close(fd)
+    raise SandboxUnavailable(f"all {SLOT_UID_COUNT} sandbox slot uids are in use")
+
+
 class Slot:
     """One worker's private identity: its uid and its cgroups, reused run after run."""
 
-    def __init__(self, index: int):
-        self.index = index
+    def __init__(self):
         caps = capabilities()
         if caps.bwrap is None:
             raise SandboxUnavailable("bubblewrap is not installed: apt-get install bubblewrap")
         if caps.root and caps.setpriv is None:
             raise SandboxUnavailable("setpriv is not installed: apt-get install util-linux")
-        self.uid = SLOT_UID_BASE + index if caps.root else os.getuid()
-        name = f"slot{index}-{os.getpid()}"
+        self._lock_fd = None
+        if caps.root:
+            self.uid, self._lock_fd = _claim_uid()
+        else:
+            self.uid = os.getuid()
+        name = f"slot{self.uid}-{os.getpid()}"
         self.memory_cg = caps.memory_cgroup / name if caps.memory_cgroup else None
         self.pids_cg = caps.pids_cgroup / name if caps.pids_cgroup else None
         for cg in (self.memory_cg, self.pids_cg):
@@ -170,19 +192,20 @@ class Slot:
                         return int(value)
         return 0
 
-    def sweep(self) -> None:
-        """Kill anything still alive in this slot's cgroups (normally nothing: the PID namespace is gone)."""
+    def sweep(self, timeout: float = 5.0) -> None:
+        """Kill anything still alive in this slot's cgroups (normally nothing: the PID namespace is gone),
+        repeating until they are empty, since a dying fork bomb can still be forking."""
+        deadline = time.monotonic() + timeout
         for cg in (self.pids_cg, self.memory_cg):
             if cg is None:
                 continue
-            for _ in range(100):
-                pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
-                if not pids:
-                    break
+            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split()]:
                 for pid in pids:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                time.sleep(0.005)
+                if time.monotonic() > deadline:
+                    raise SandboxUnavailable(f"processes {pids[:10]} in {cg} survive SIGKILL")
+                time.sleep(0.002)
 
     def close(self) -> None:
         self.sweep()
@@ -190,6 +213,9 @@ class Slot:
             if cg is not None:
                 with contextlib.suppress(OSError):
                     cg.rmdir()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def _write_first(directory: Path, names: tuple[str, ...], value: str) -> None:
@@ -205,6 +231,7 @@ def _bwrap_argv(
     *,
     box: Path | None,
     box_writable: bool,
+    binds: tuple[tuple[Path, str], ...],
     disk_mb: int,
     env: dict[str, str],
     status_fd: int,
@@ -222,12 +249,21 @@ def _bwrap_argv(
     for d in _RO_DIRS:
         if os.path.isdir(d):
             argv += ["--ro-bind", d, d]
-    for link in _USR_LINKS:
-        if os.path.islink(f"/{link}"):
-            argv += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(disk_mb * 2**20), "--tmpfs", "/tmp"]
+    for name in _USR_LINKS:  # merged-/usr systems link these into /usr; older ones have real directories
+        if os.path.islink(f"/{name}"):
+            argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif os.path.isdir(f"/{name}"):
+            argv += ["--ro-bind", f"/{name}", f"/{name}"]
+    # The writable file systems share the disk budget: /dev/shm (POSIX shared memory) an eighth, /tmp the rest.
+    shm = disk_mb * 2**20 // 8
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(shm), "--tmpfs", "/dev/shm"]
+    argv += ["--size", str(disk_mb * 2**20 - shm), "--tmpfs", "/tmp"]
     if box is not None:
         argv += ["--bind" if box_writable else "--ro-bind", str(box), "/box"]
+    for host, dest in binds:
+        argv += ["--bind", str(host), dest]
+    # bwrap builds the root and /dev as tmpfs: writable, they would bypass the disk budget
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", "/box" if box is not None and box_writable else "/tmp", "--clearenv"]
     for key, value in {**BASE_ENV, **env}.items():
         argv += ["--setenv", key, value]
@@ -242,9 +278,11 @@ def execute(
     stdin: bytes = b"",
     box: Path | None = None,
     box_writable: bool = False,
+    binds: tuple[tuple[Path, str], ...] = (),
     env: dict[str, str] | None = None,
 ) -> ExecResult:
-    """Run `argv` in the sandbox of `slot`; `box` is bound at /box (writable for a compile step)."""
+    """Run `argv` in the sandbox of `slot`; `box` is bound at /box (writable for a compile step) and each
+    (host directory, sandbox path) of `binds` writable (the slot's own compiler caches)."""
     caps = capabilities()
     slot.configure(limits)
     status_r, status_w = os.pipe()
@@ -287,6 +325,7 @@ def execute(
             caps,
             box=box,
             box_writable=box_writable,
+            binds=binds,
             disk_mb=limits.disk_mb,
             env=env or {},
             status_fd=status_w,
@@ -305,6 +344,10 @@ def execute(
             pass_fds=(status_w,),
             start_new_session=True,
             close_fds=True,
+            # bwrap's init inside the sandbox keeps the environment it was started with (readable in
+            # /proc/1/environ): it gets nothing of ours
+            env={"PATH": "/usr/bin:/bin"},
+            cwd="/",
         )
     except OSError as e:
         os.close(status_r)
@@ -313,33 +356,32 @@ def execute(
             None, None, b"", b"", 0.0, setup_failed=True, setup_error=f"cannot start the sandbox: {e}"
         )
     os.close(status_w)
+    status: dict = {}
     try:
-        out, err, timed_out, exceeded = _communicate(proc, stdin, limits.wall_s, limits.output_bytes)
+        out, err, timed_out, exceeded = _communicate(proc, stdin, status_r, status, limits)
     finally:
-        _kill(proc)
+        _stop(proc, status.get("child-pid"))
         slot.sweep()
-    wall = time.monotonic() - start
-    with os.fdopen(status_r, "rb") as f:
-        status = _parse_status(f.read())
-    rc = proc.returncode
+        os.close(status_r)
     result = ExecResult(
         exit_code=None,
         signal=None,
         stdout=out,
         stderr=err,
-        wall_s=wall,
+        wall_s=time.monotonic() - start,
         timed_out=timed_out,
         output_exceeded=exceeded,
         oom_killed=slot.oom_kills() > oom_before,
     )
     if "child-pid" not in status and not (timed_out or exceeded):
         result.setup_failed = True
-        result.setup_error = f"sandbox set-up failed (exit {rc}): {err.decode(errors='replace')[-2000:]}"
+        result.setup_error = (
+            f"sandbox set-up failed (exit {proc.returncode}): {err.decode(errors='replace')[-2000:]}"
+        )
         return result
-    code = status.get("exit-code", rc)
-    if code is not None and code > 128 and "exit-code" in status:
-        # bwrap reports a signal death of the program as 128 + signal
-        result.signal = code - 128
+    code = status.get("exit-code", proc.returncode)
+    if "exit-code" in status and code > 128:
+        result.signal = code - 128  # bwrap reports a signal death of the program as 128 + signal
     elif code is not None and code < 0:
         result.signal = -code
     else:
@@ -347,23 +389,18 @@ def execute(
     return result
 
 
-def _parse_status(data: bytes) -> dict:
-    status: dict = {}
-    for line in data.splitlines():
-        with contextlib.suppress(ValueError):
-            status.update(json.loads(line))
-    return status
-
-
 def _communicate(
-    proc: subprocess.Popen, stdin: bytes, wall_s: float, cap: int
+    proc: subprocess.Popen, stdin: bytes, status_fd: int, status: dict, limits: RunLimits
 ) -> tuple[bytes, bytes, bool, bool]:
-    """Feed stdin, collect stdout/stderr up to `cap` bytes in total, stop at the wall-clock limit."""
-    out, err = bytearray(), bytearray()
-    deadline = time.monotonic() + wall_s
+    """Feed stdin, collect stdout/stderr up to the output cap, read bwrap's JSON status lines into
+    `status`, and stop at the wall-clock limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
+    cap = limits.output_bytes
+    out, err, status_buf = bytearray(), bytearray(), bytearray()
+    deadline = time.monotonic() + limits.wall_s
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
+    sel.register(status_fd, selectors.EVENT_READ, status_buf)
     view = memoryview(stdin)
     if stdin:
         os.set_blocking(proc.stdin.fileno(), False)
@@ -372,7 +409,7 @@ def _communicate(
         proc.stdin.close()
     timed_out = exceeded = False
     try:
-        while sel.get_map():
+        while sel.get_map() and not exceeded:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -381,7 +418,7 @@ def _communicate(
                 if key.data is None:
                     try:
                         n = os.write(key.fd, view[:65536])
-                    except (BrokenPipeError, OSError):
+                    except OSError:  # the program closed its stdin
                         n = len(view)
                     view = view[n:]
                     if not view:
@@ -393,11 +430,11 @@ def _communicate(
                     sel.unregister(key.fileobj)
                     continue
                 key.data.extend(chunk)
-                if len(out) + len(err) > cap:
+                if key.data is status_buf:
+                    status.update(_parse_status(status_buf))
+                elif len(out) + len(err) > cap:
                     exceeded = True
                     break
-            if exceeded:
-                break
         if not (timed_out or exceeded):
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -407,10 +444,30 @@ def _communicate(
         sel.close()
         with contextlib.suppress(OSError):
             proc.stdin.close()
+    status.update(_parse_status(status_buf))
     return bytes(out[:cap]), bytes(err[: max(0, cap - len(out))]), timed_out, exceeded
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _parse_status(data: bytes | bytearray) -> dict:
+    status: dict = {}
+    for line in bytes(data).splitlines():
+        with contextlib.suppress(ValueError):
+            status.update(json.loads(line))
+    return status
+
+
+def _stop(proc: subprocess.Popen, child_pid: int | None) -> None:
+    """End a run and wait until its PID namespace is gone.
+
+    Killing the namespace's init (bwrap's child) takes the whole namespace down. The outer bwrap
+    exits as soon as it knows the exit status, possibly while that init is still reaping the
+    namespace, so we also wait for the init itself to finish exiting.
+    """
+    if proc.poll() is None and child_pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child_pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -418,3 +475,18 @@ def _kill(proc: subprocess.Popen) -> None:
     for stream in (proc.stdout, proc.stderr):
         with contextlib.suppress(OSError):
             stream.close()
+    if child_pid:
+        deadline = time.monotonic() + 5
+        while _alive(child_pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child_pid, signal.SIGKILL)
+            time.sleep(0.001)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` exists and is not yet a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False

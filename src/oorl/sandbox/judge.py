@@ -82,7 +82,8 @@ class CompileCache:
         with contextlib.suppress(OSError):
             st = os.stat(tool)
             tool = f"{tool}:{st.st_size}:{st.st_mtime_ns}"
-        for part in (lang.name, "\0".join(argv), tool, lang.file_name(code), code):
+        env = json.dumps(lang.env, sort_keys=True)
+        for part in (lang.name, "\0".join(argv), env, tool, lang.file_name(code), code):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         return h.hexdigest()
@@ -102,6 +103,18 @@ class CompileCache:
         d.mkdir(mode=0o700)
         if os.geteuid() == 0:
             os.chown(d, owner_uid, owner_uid)
+        return d
+
+    def tool_cache(self, lang: Language, uid: int) -> Path:
+        """A compiler's own cache for one slot uid (e.g. Go's build cache), kept across compiles."""
+        d = self.root / "toolcache" / lang.name / str(uid)
+        if not d.is_dir():
+            d.mkdir(parents=True, exist_ok=True)
+            d.parent.chmod(0o755)
+            d.parent.parent.chmod(0o755)
+            if os.geteuid() == 0:
+                os.chown(d, uid, uid)
+            d.chmod(0o700)
         return d
 
     def commit(self, key: str, staged: Path, result: CompileResult) -> Path:
@@ -172,12 +185,14 @@ def compile_program(
     argv = lang.compile_argv(code)
     if argv is None:
         return CompileResult(ok=True), cache.commit(key, staged, CompileResult(ok=True)), ""
+    binds = ((cache.tool_cache(lang, slot.uid), lang.compile_cache),) if lang.compile_cache else ()
     res = execute(
         argv,
         slot=slot,
         limits=_run_limits(limits, lang, compile=True),
         box=staged,
         box_writable=True,
+        binds=binds,
         env=lang.env,
     )
     if res.setup_failed:
@@ -296,8 +311,8 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
             TestResult(
                 verdict=verdict,
                 exit_code=res.exit_code,
-                stdout=stdout[-10000:],
-                stderr=stderr[-10000:],
+                stdout=stdout,
+                stderr=stderr,
                 time_s=round(res.wall_s, 4),
                 stdin=case.stdin if case else None,
                 expected=case.expected if case else None,

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import queue
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from oorl.sandbox.isolation import Slot
 from oorl.sandbox.judge import CompileCache, judge
 from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
-
-_slot_ids = itertools.count()
-_slot_ids_lock = threading.Lock()
 
 
 class Sandbox:
@@ -37,12 +32,15 @@ class Sandbox:
         self._slots: queue.SimpleQueue[Slot] = queue.SimpleQueue()
         self._all_slots: list[Slot] = []
         for _ in range(self.workers):
-            with _slot_ids_lock:
-                index = next(_slot_ids) % 4000
-            slot = Slot(index)
+            slot = Slot()
             self._all_slots.append(slot)
             self._slots.put(slot)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="oorl-sandbox")
+
+    @property
+    def uids(self) -> list[int]:
+        """The unprivileged uids this pool's runs execute as."""
+        return [slot.uid for slot in self._all_slots]
 
     def judge(self, request: JudgeRequest) -> JudgeResult:
         slot = self._slots.get()

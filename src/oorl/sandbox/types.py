@@ -37,7 +37,9 @@ class Limits(BaseModel):
     memory_mb: int = Field(512, ge=16, description="memory per run (cgroup, else a per-runtime fallback)")
     processes: int = Field(64, ge=1, description="processes and threads alive at once")
     file_size_mb: int = Field(16, ge=1, description="largest single file the program may write")
-    disk_mb: int = Field(64, ge=1, description="total bytes the program may write (its /w and /tmp)")
+    disk_mb: int = Field(
+        64, ge=1, description="total size of the writable file systems (/tmp, and /dev/shm: an eighth of it)"
+    )
     open_files: int = Field(256, ge=16, description="open file descriptors")
     output_mb: float = Field(8.0, gt=0, description="stdout + stderr; more is output_limit")
     compile_time_s: float = Field(60.0, gt=0, description="wall-clock seconds for the compile step")

@@ -4,7 +4,7 @@ A problem has reference solutions per language and tests of two kinds:
 - stdio tests (language-agnostic: stdin -> expected stdout, as in APPS / TACO);
 - a harness per language (as in MultiPL-E / HumanEval-X): `prompt` is what a model is given to
   continue (imports + declaration), `tests` is test code appended after the solution. A judged
-  harness program is `code + "\n" + tests`, where `code` is the full solution (prompt included).
+  harness program is `setup + code + "\n" + tests`, where `code` is the full solution (prompt included).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class Harness(BaseModel):
 
     prompt: str = Field("", description="what the model continues: imports and the target declaration")
     tests: str = Field(description="test code appended after the solution")
+    setup: str = Field(
+        "", description="code put before the solution (e.g. Go's package clause and test imports)"
+    )
     declaration: str | None = Field(None, description="the bare signature, when it differs from the prompt")
 
 
@@ -59,7 +62,7 @@ class Problem(BaseModel):
     def program(self, language: str, code: str) -> str:
         """The program to run for a solution `code`: the harness tests appended where the language has one."""
         h = self.harness.get(canonical_language(language))
-        return code if h is None else f"{code}\n{h.tests}"
+        return code if h is None else f"{h.setup}{code}\n{h.tests}"
 
     def request(self, language: str, code: str, limits: Limits | None = None) -> JudgeRequest:
         """The sandbox request that judges `code` (a full solution) in `language` on this problem's tests."""

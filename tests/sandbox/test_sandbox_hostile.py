@@ -1,0 +1,188 @@
+"""Hostile programs get their proper verdict, the host is unaffected and nothing is left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from hostile_programs import PROGRAMS
+
+from oorl.sandbox import JudgeRequest, Limits, Sandbox, StdioTest, Verdict
+
+LIMITS = Limits(time_s=3, memory_mb=256, output_mb=8, disk_mb=64, open_files=256, processes=64)
+LANGS = sorted(PROGRAMS)
+SECRET = "oorl-host-secret-3f9c"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(limits=LIMITS) as sb:
+        yield sb
+
+
+def sandbox_processes(uids: list[int]) -> list[int]:
+    """Host pids of live processes running as one of `uids` (the pool holds them machine-wide).
+
+    Zombies are dead: bwrap's outer process exits before reaping the namespace's init, which the
+    host's init then reaps, and that can lag on machines whose PID 1 reaps lazily.
+    """
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            uid = entry.stat().st_uid
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if uid in uids and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def describe(pids: list[int]) -> str:
+    info = []
+    for pid in pids:
+        try:
+            status = dict(
+                line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            )
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
+            info.append(f"{pid} {status['State']} ppid={status['PPid']} {cmd!r}")
+        except (FileNotFoundError, ProcessLookupError):
+            info.append(f"{pid} (gone)")
+    return "; ".join(info)
+
+
+def run(sandbox: Sandbox, lang: str, behaviour: str, stdin: str = "", limits: Limits | None = None) -> tuple:
+    request = JudgeRequest(
+        language=lang,
+        code=PROGRAMS[lang][behaviour],
+        tests=[StdioTest(stdin=stdin, expected=None)],
+        limits=limits,
+    )
+    result = sandbox.judge(request)
+    assert result.verdict is not Verdict.SANDBOX_ERROR, result.detail
+    assert result.verdict is not Verdict.COMPILE_ERROR, (
+        result.compile.output if result.compile else result.detail
+    )
+    left = sandbox_processes(sandbox.uids)
+    assert left == [], f"{lang}/{behaviour} left processes behind: {describe(left)}"
+    return result, result.tests[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_infinite_loop_is_time_limit(sandbox, lang):
+    result, test = run(sandbox, lang, "loop")
+    assert result.verdict is Verdict.TIME_LIMIT
+    assert test.time_s < LIMITS.time_s + 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_fork_bomb_is_contained(sandbox, lang):
+    result, test = run(sandbox, lang, "fork")
+    assert test.time_s < LIMITS.time_s + 2
+    if lang != "bash":  # bash's bomb runs in the background and the script itself ends
+        assert result.verdict in (Verdict.TIME_LIMIT, Verdict.RUNTIME_ERROR, Verdict.MEMORY_LIMIT)
+    # the host can still start processes
+    assert os.system("true") == 0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_memory_hog_is_memory_limit(sandbox, lang):
+    # a small limit and a long clock: bash needs seconds to grow a string past 100 MiB
+    result, _ = run(sandbox, lang, "memory", limits=LIMITS.model_copy(update={"memory_mb": 96, "time_s": 15}))
+    assert result.verdict is Verdict.MEMORY_LIMIT
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_network_outside_or_to_host_loopback(sandbox, lang):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    accepted = []
+
+    def serve():
+        with contextlib.suppress(OSError):
+            accepted.append(server.accept())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        result, test = run(sandbox, lang, "net", stdin=str(server.getsockname()[1]))
+    finally:
+        thread.join()
+        server.close()
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    assert test.stdout.split() == ["blocked", "blocked"]
+    assert accepted == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_host_secrets_are_unreadable(sandbox, lang, monkeypatch):
+    monkeypatch.setenv("OORL_TEST_SECRET", SECRET)
+    result, test = run(sandbox, lang, "secrets", stdin=str(os.getpid()))
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    output = test.stdout + test.stderr
+    assert SECRET not in output
+    assert "/etc/shadow denied" in output and "root:" not in output
+    assert f"/proc/{os.getpid()}/environ denied" in output
+    assert "/root denied" in output
+    # nothing of the host's environment or paths shows in any process's environment
+    assert os.getcwd() not in output and "/root" not in output.replace("/root denied", "")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cannot_write_outside_the_work_dir(sandbox, lang):
+    result, test = run(sandbox, lang, "write")
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    lines = test.stdout.splitlines()
+    assert len(lines) == 4 and all(line.endswith(" denied") for line in lines), lines
+    for path in ("/usr/oorl_probe", "/etc/oorl_probe", "/oorl_probe"):
+        assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_daemonised_children_do_not_outlive_the_run(sandbox, lang):
+    result, test = run(sandbox, lang, "daemon")  # run() asserts no process is left
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    assert "parent done" in test.stdout
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_100mb_to_stdout_is_output_limit(sandbox, lang):
+    result, test = run(sandbox, lang, "flood")
+    assert result.verdict is Verdict.OUTPUT_LIMIT
+    assert len(test.stdout.encode()) <= LIMITS.output_mb * 2**20
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_filling_the_disk_stops_at_the_disk_limit(sandbox, lang):
+    before = os.statvfs("/").f_bfree
+    result, test = run(sandbox, lang, "disk")
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    written_mb = int(test.stdout.split()[-1])
+    assert 0 < written_mb <= LIMITS.disk_mb
+    # the host's disk did not absorb it (allow for unrelated activity)
+    assert before - os.statvfs("/").f_bfree < (LIMITS.disk_mb * 2**20) // os.statvfs("/").f_frsize
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_signalling_the_parent_cannot_reach_the_host(sandbox, lang):
+    result, _ = run(sandbox, lang, "signal")
+    assert result.verdict in (Verdict.ACCEPTED, Verdict.RUNTIME_ERROR)
+    # we are alive, and the pool still judges
+    again = sandbox.run("python", "print(6 * 7)")
+    assert again.verdict is Verdict.ACCEPTED and again.tests[0].stdout == "42\n"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ten_thousand_open_files_hit_the_limit(sandbox, lang):
+    result, test = run(sandbox, lang, "files")
+    assert result.verdict is Verdict.ACCEPTED, test.stderr
+    assert int(test.stdout.split()[-1]) <= LIMITS.open_files
