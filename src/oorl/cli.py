@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from oorl.langs import LANGUAGES, UnknownLanguageError, get_language
 
@@ -28,7 +29,8 @@ out = Console()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}")
+    """Print `message` (verbatim: no markup, no wrapping inside paths) and return the exit to raise."""
+    console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -256,8 +256,10 @@ LANGUAGES: dict[str, Language] = {
                 "{src}",
             ),
             run=("/usr/bin/mono", "--debug", "{box}/main.exe"),
-            # mono reports a failed Debug.Assert and carries on to exit 0
-            failure_markers=("DEBUG ASSERTION FAILED", "Assertion failed", "Unhandled Exception"),
+            # mono's Debug.Assert writes nothing and carries on to exit 0, unless its trace listener is
+            # sent to stderr: then a failure prints a stack trace through TraceInternal.Fail
+            env={"MONO_TRACE_LISTENER": "Console.Error"},
+            failure_markers=("System.Diagnostics.TraceInternal.Fail",),
             as_headroom_mb=None,
             packages=("mono-mcs", "mono-runtime"),
             version_argv=("/usr/bin/mcs", "--version"),

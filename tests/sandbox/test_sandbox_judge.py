@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 
 import pytest
 
@@ -65,8 +66,8 @@ def test_syntax_errors_are_compile_errors(sandbox):
         assert result.passed == 0 and result.total == 3
 
 
-def test_compile_cache_compiles_the_same_source_once(sandbox, tmp_path):
-    with Sandbox(workers=1, cache_dir=tmp_path) as sb:
+def test_compile_cache_compiles_the_same_source_once(sandbox):
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as cache, Sandbox(workers=1, cache_dir=cache) as sb:
         request = JudgeRequest(language="c", code=ADD["c"] + "\n// cache probe", tests=TESTS)
         first, second = sb.judge(request), sb.judge(request)
         assert first.compile.cached is False and second.compile.cached is True
@@ -86,6 +87,13 @@ def test_runtime_error_and_stop_on_failure(sandbox):
     every = sandbox.judge(JudgeRequest(language="python", code=code, tests=tests, stop_on_failure=False))
     assert [t.verdict for t in every.tests] == [Verdict.RUNTIME_ERROR, Verdict.ACCEPTED]
     assert (every.passed, every.total) == (1, 2)
+
+
+def test_unreachable_cache_dir_is_a_clear_error(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    with pytest.raises(ValueError, match="unreachable for sandboxed programs"):
+        Sandbox(workers=1, cache_dir=private / "cache")
 
 
 def test_cpu_time_limit(sandbox):

@@ -286,10 +286,13 @@ def execute(
     caps = capabilities()
     slot.configure(limits)
     status_r, status_w = os.pipe()
-    # dash's ulimit takes one limit per call; -f counts 512-byte blocks, -v KiB
+    # dash's ulimit takes one limit per call; -f counts 512-byte blocks, -v KiB. CPU time: SIGXCPU at
+    # the soft limit (a time_limit verdict), SIGKILL a second later for a program that ignores it.
+    cpu = max(1, int(limits.cpu_s + 0.999))
     rlimits = {
         "-c": 0,
-        "-t": max(1, int(limits.cpu_s + 0.999)),
+        "-S -t": cpu,  # the soft limit first: a hard limit below the current soft one is invalid
+        "-H -t": cpu + 1,
         "-f": limits.file_size_mb * 2048,
         "-n": limits.open_files,
     }

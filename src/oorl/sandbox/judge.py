@@ -67,10 +67,12 @@ class CompileCache:
             root = os.environ.get("OORL_SANDBOX_CACHE") or (
                 "/var/tmp/oorl-sandbox-cache" if os.geteuid() == 0 else Path.home() / ".cache/oorl/sandbox"
             )
-        self.root = Path(root)
+        self.root = Path(root).absolute()
         (self.root / "staging").mkdir(parents=True, exist_ok=True)
         for d in (self.root, self.root / "staging"):
             d.chmod(0o755)
+        if os.geteuid() == 0:
+            _check_traversable(self.root)
         self.max_entries = max_entries
         self._inserts = 0
 
@@ -148,6 +150,16 @@ class CompileCache:
         entries.sort(key=lambda p: p.stat().st_mtime)
         for p in entries[: len(entries) - int(self.max_entries * 0.9)]:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _check_traversable(path: Path) -> None:
+    """Sandboxed runs (other uids) bind cache entries: every parent directory must let them through."""
+    for parent in [path, *path.parents]:
+        if not os.stat(parent).st_mode & 0o001:
+            raise ValueError(
+                f"the compile cache {path} is unreachable for sandboxed programs: {parent} is not "
+                f"world-searchable (chmod o+x {parent}, or choose another cache directory)"
+            )
 
 
 def _run_limits(limits: Limits, lang: Language, *, compile: bool) -> RunLimits:

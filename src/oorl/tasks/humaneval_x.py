@@ -40,11 +40,13 @@ def bundled_path(language: str) -> Path:
     )
 
 
-def go_fix_imports(code: str, setup: str = "") -> str:
+def go_fix_imports(code: str, setup: str = "", *, scan: str | None = None) -> str:
     """Drop `code`'s own import blocks and import exactly the listed packages it uses, as CodeGeeX does:
-    a package counts as used when `<last path segment>.` occurs in the code."""
+    a package counts as used when `<last path segment>.` occurs in `scan` (default: the code itself;
+    CodeGeeX scans only the generated part, not the prompt's doc comment)."""
     body = _GO_IMPORT_BLOCK.sub("", code)
-    used = [p for p in _GO_PACKAGES if f"{p.rsplit('/', 1)[-1]}." in body and f'"{p}"' not in setup]
+    scan = body if scan is None else scan
+    used = [p for p in _GO_PACKAGES if f"{p.rsplit('/', 1)[-1]}." in scan and f'"{p}"' not in setup]
     if not used:
         return body
     return "import (\n" + "".join(f'    "{p}"\n' for p in used) + ")\n" + body
@@ -62,7 +64,7 @@ def _harness(language: str, row: dict) -> tuple[Harness, str]:
         setup = row["test_setup"].rstrip() + "\n"
         return (
             Harness(prompt=prompt, tests=tests, declaration=row["declaration"], setup=setup),
-            go_fix_imports(prompt + solution, setup),
+            go_fix_imports(prompt + solution, setup, scan=solution),
         )
     if language == "rust":
         prefix = "fn main() {}\n" + rust_drop_crates(row["declaration"])
