@@ -69,7 +69,7 @@ def doctor(
     caps = capabilities()
     out.print(
         f"isolation: bwrap={caps.bwrap or 'MISSING (apt-get install bubblewrap)'}, "
-        f"privilege drop={'setpriv to per-slot uids' if caps.root else 'already unprivileged'}"
+        f"privilege drop={'per-slot uids (a launcher per slot)' if caps.root else 'already unprivileged'}"
     )
     out.print(f"memory limit: {caps.memory_enforcement}")
     out.print(f"process limit: {caps.process_enforcement}")

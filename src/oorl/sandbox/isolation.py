@@ -1,16 +1,25 @@
 """One isolated process run: the mechanism under every compile and every test.
 
-    sh (root): join this slot's cgroups, set rlimits  ->  setpriv: drop to the slot's own uid
-      ->  bwrap: new user, PID, network, IPC, UTS and mount namespaces; only system directories,
-          read-only; a size-capped tmpfs for /tmp (the working directory); a scrubbed environment.
+    launcher (root, one per slot, long-lived, already in the slot's cgroups: see `launcher.py`)
+      ->  fork: own process group, rlimits, oom_score_adj 1000, drop to the slot's own uid
+      ->  exec bwrap: new user, PID, network, IPC, UTS, cgroup and mount namespaces; only system
+          directories, read-only; a size-capped tmpfs for /tmp (the working directory); a scrubbed
+          environment.
 
 Why each layer (measured on Debian 12, see PLATFORM.md):
-- `bwrap --uid` started as root does not drop privileges, so setpriv drops first.
+- `bwrap --uid` started as root does not drop privileges, so the launcher's child drops first
+  (groups, gid, uid; the launcher has already emptied its capability bounding set and inheritable
+  capabilities, which the child inherits: what `setpriv` used to do, without its exec).
 - Each worker slot holds its own unprivileged uid (never a real account; unique machine-wide while
   held), so concurrent runs cannot touch each other's files and RLIMIT_NPROC (the fallback when
   there is no pids cgroup) is per slot.
+- Runs are born in the slot's cgroups: joining a cgroup v1 hierarchy costs an RCU grace period, so
+  the launcher joins once instead of every run. It is one task of the pids cgroup (pids.max allows
+  for it) and charges a few hundred KiB to the memory cgroup; every run raises its own OOM score to
+  the maximum so that the memory cgroup's OOM killer takes the run, never the launcher.
 - The PID namespace dies with its init: when the program exits, every daemonised, setsid or
-  double-forked child dies with it. The slot's cgroup is then swept as a second guarantee.
+  double-forked child dies with it. The slot's cgroups are then swept (all but the launcher) as a
+  second guarantee.
 - Memory is bounded by a cgroup where the machine has one; otherwise by RLIMIT_AS where that is safe
   for the runtime (see `Language.as_headroom_mb`) and the runtime's own heap flag where it is not.
 """
@@ -21,10 +30,13 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +46,8 @@ SLOT_UID_BASE, SLOT_UID_COUNT = 61000, 4000  # uids 61000..64999 are used only b
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _RO_DIRS = ("/usr", "/etc", "/var/lib/ghc")  # everything a toolchain reads; /root, /home, /work stay hidden
 _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
+_LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
+_STATUS_FD = 3  # where the launcher puts bwrap's status pipe in the run's process
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -44,7 +58,7 @@ BASE_ENV = {
 
 
 class SandboxUnavailable(RuntimeError):
-    """The machine lacks what isolation needs (bwrap, setpriv, user namespaces)."""
+    """The machine lacks what isolation needs (bwrap, user namespaces)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,7 @@ class ExecResult:
 class Capabilities:
     root: bool
     bwrap: str | None
-    setpriv: str | None
+    setpriv: str | None  # no longer needed: the launcher drops privileges itself
     memory_cgroup: Path | None
     pids_cgroup: Path | None
 
@@ -154,8 +168,6 @@ class Slot:
         caps = capabilities()
         if caps.bwrap is None:
             raise SandboxUnavailable("bubblewrap is not installed: apt-get install bubblewrap")
-        if caps.root and caps.setpriv is None:
-            raise SandboxUnavailable("setpriv is not installed: apt-get install util-linux")
         self._lock_fd = None
         if caps.root:
             self.uid, self._lock_fd = _claim_uid()
@@ -167,8 +179,28 @@ class Slot:
         for cg in (self.memory_cg, self.pids_cg):
             if cg is not None:
                 cg.mkdir(exist_ok=True)
+        self._launcher: _Launcher | None = None
+        self._configured: tuple[int, int] | None = None
+
+    def launcher(self) -> _Launcher:
+        """This slot's launcher, started (or restarted, if it died) on demand."""
+        if self._launcher is None or not self._launcher.alive():
+            self.drop_launcher()
+            self._launcher = _Launcher([cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg) if cg])
+        return self._launcher
+
+    def drop_launcher(self) -> None:
+        """Forget a launcher that died or stopped answering (killing it if need be): the next run starts
+        a new one."""
+        if self._launcher is not None:
+            self._launcher.close()
+            self._launcher = None
+            self._configured = None
 
     def configure(self, limits: RunLimits) -> None:
+        if self._configured == (limits.memory_mb, limits.processes):
+            return  # nothing else writes these files: unchanged since the last run
+        self._configured = None
         if self.memory_cg is not None:
             nbytes = str(limits.memory_mb * 2**20)
             with contextlib.suppress(OSError):  # memsw exists only with swap accounting
@@ -179,7 +211,9 @@ class Slot:
             with contextlib.suppress(OSError):
                 (self.memory_cg / "memory.max_usage_in_bytes").write_text("0")
         if self.pids_cg is not None:
-            (self.pids_cg / "pids.max").write_text(str(limits.processes))
+            # the launcher is one task of this cgroup: the run itself may still start `processes`
+            (self.pids_cg / "pids.max").write_text(str(limits.processes + 1))
+        self._configured = (limits.memory_mb, limits.processes)
 
     def oom_kills(self) -> int:
         if self.memory_cg is None:
@@ -196,10 +230,11 @@ class Slot:
         """Kill anything still alive in this slot's cgroups (normally nothing: the PID namespace is gone),
         repeating until they are empty, since a dying fork bomb can still be forking."""
         deadline = time.monotonic() + timeout
+        spare = self._launcher.pid if self._launcher is not None else None
         for cg in (self.pids_cg, self.memory_cg):
             if cg is None:
                 continue
-            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split()]:
+            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split() if int(p) != spare]:
                 for pid in pids:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
@@ -208,6 +243,9 @@ class Slot:
                 time.sleep(0.002)
 
     def close(self) -> None:
+        if self._launcher is not None:
+            self._launcher.close()
+            self._launcher = None
         self.sweep()
         for cg in (self.memory_cg, self.pids_cg):
             if cg is not None:
@@ -270,6 +308,143 @@ def _bwrap_argv(
     return argv
 
 
+class LauncherLost(RuntimeError):
+    """The slot's launcher died (or stopped answering) during a run."""
+
+
+class _Launcher:
+    """Our end of a slot's launcher process (see `oorl.sandbox.launcher`)."""
+
+    def __init__(self, cgroup_procs: list[Path]):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable or "/usr/bin/python3", "-I", "-S", _LAUNCHER_SCRIPT, str(theirs.fileno())]
+                + [str(p) for p in cgroup_procs],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                close_fds=True,
+                start_new_session=True,  # terminal signals (Ctrl-C) are for us; it follows our lifetime
+                env={"PATH": "/usr/bin:/bin"},
+                cwd="/",
+            )
+        finally:
+            theirs.close()
+        self.sock = ours
+        self._ids = 0
+        self._current: _Run | None = None
+        try:
+            ready = self._receive(timeout=30)
+        except LauncherLost as e:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox launcher did not start: {e}") from None
+        self.pid: int = ready["ready"]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and self.sock.fileno() >= 0
+
+    def _receive(self, timeout: float | None) -> dict:
+        """The next message; {} on timeout. Raises LauncherLost if the launcher is gone."""
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            return {}
+        try:
+            data = self.sock.recv(1 << 16)
+        except OSError as e:
+            raise LauncherLost(str(e)) from None
+        if not data:
+            raise LauncherLost(f"the launcher exited ({self.proc.poll()})")
+        return json.loads(data)
+
+    def start(
+        self,
+        *,
+        argv: list[str],
+        env: dict[str, str],
+        rlimits: list,
+        uid: int | None,
+        wall_s: float,
+        fds: list[int],
+    ) -> _Run:
+        if self._current is not None and not self._current.wait(timeout=30):
+            # one run at a time: the launcher reads nothing but kill requests until it has reaped
+            # the last one (normally long done: we stop waiting for it once bwrap reports the exit)
+            raise LauncherLost("the launcher did not finish the previous run in 30 s")
+        self._ids += 1
+        request = {
+            "op": "run",
+            "id": self._ids,
+            "argv": argv,
+            "env": env,
+            "rlimits": rlimits,
+            "uid": uid,
+            "wall_s": wall_s,
+        }
+        try:
+            socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+        except OSError as e:
+            raise LauncherLost(str(e)) from None
+        self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
+        return self._current
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()  # the launcher sees EOF and exits
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _Run:
+    """One run forked by the launcher. Its messages: the pid once forked (or why it could not fork),
+    the wait status once reaped. `returncode` as `Popen`'s."""
+
+    def __init__(self, launcher: _Launcher, run_id: int):
+        self.launcher, self.id = launcher, run_id
+        self.pid: int | None = None
+        self.returncode: int | None = None
+        self.error = ""  # the launcher could not fork it
+        self.lost = False  # the launcher died or stopped answering
+
+    @property
+    def done(self) -> bool:
+        return self.returncode is not None or bool(self.error) or self.lost
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the run is over (reaped, never started, or lost), waiting at most `timeout` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                message = self.launcher._receive(remaining)
+            except LauncherLost:
+                self.lost = True  # bwrap dies with its parent (--die-with-parent)
+                break
+            if not message:  # timed out
+                break
+            if message.get("id") != self.id:
+                continue  # about an earlier run, which we did not wait for
+            if "status" in message:
+                self.returncode = os.waitstatus_to_exitcode(message["status"])
+            elif "error" in message:
+                self.error = message["error"]
+            elif "pid" in message:
+                self.pid = message["pid"]
+        return self.done
+
+    def poll(self) -> bool:
+        return self.wait(0.0)
+
+    def kill(self) -> None:
+        """SIGKILL the run's process group (the launcher does it: it has not reaped the run yet)."""
+        if not self.done:
+            with contextlib.suppress(OSError):
+                self.launcher.sock.send(json.dumps({"op": "kill", "id": self.id}).encode())
+
+
 def execute(
     argv: list[str] | tuple[str, ...],
     *,
@@ -285,45 +460,22 @@ def execute(
     (host directory, sandbox path) of `binds` writable (the slot's own compiler caches)."""
     caps = capabilities()
     slot.configure(limits)
-    status_r, status_w = os.pipe()
-    # dash's ulimit takes one limit per call; -f counts 512-byte blocks, -v KiB. CPU time: SIGXCPU at
-    # the soft limit (a time_limit verdict), SIGKILL a second later for a program that ignores it.
+    # CPU time: SIGXCPU at the soft limit (a time_limit verdict), SIGKILL a second later for a program
+    # that ignores it.
     cpu = max(1, int(limits.cpu_s + 0.999))
-    rlimits = {
-        "-c": 0,
-        "-S -t": cpu,  # the soft limit first: a hard limit below the current soft one is invalid
-        "-H -t": cpu + 1,
-        "-f": limits.file_size_mb * 2048,
-        "-n": limits.open_files,
-    }
+    file_size = limits.file_size_mb * 2**20
+    rlimits = [
+        ("RLIMIT_CORE", 0, 0),
+        ("RLIMIT_CPU", cpu, cpu + 1),
+        ("RLIMIT_FSIZE", file_size, file_size),
+        ("RLIMIT_NOFILE", limits.open_files, limits.open_files),
+    ]
     if slot.pids_cg is None and caps.root:
-        rlimits["-u"] = limits.processes
+        rlimits.append(("RLIMIT_NPROC", limits.processes, limits.processes))
     if slot.memory_cg is None and limits.as_headroom_mb is not None:
-        rlimits["-v"] = (limits.memory_mb + limits.as_headroom_mb) * 1024
-    script = "".join(f"ulimit {flag} {value}; " for flag, value in rlimits.items())
-    if slot.memory_cg or slot.pids_cg:
-        script = 'echo $$ > "$1"; echo $$ > "$2"; ' + script
-    script += 'shift 2; exec "$@"'
-    drop = (
-        [
-            caps.setpriv,
-            f"--reuid={slot.uid}",
-            f"--regid={slot.uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-        ]
-        if caps.root
-        else []
-    )
+        address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
+        rlimits.append(("RLIMIT_AS", address_space, address_space))
     cmd = [
-        "/bin/sh",
-        "-c",
-        script,
-        "sh",
-        str(slot.memory_cg / "cgroup.procs") if slot.memory_cg else "/dev/null",
-        str(slot.pids_cg / "cgroup.procs") if slot.pids_cg else "/dev/null",
-        *drop,
         *_bwrap_argv(
             caps,
             box=box,
@@ -331,41 +483,53 @@ def execute(
             binds=binds,
             disk_mb=limits.disk_mb,
             env=env or {},
-            status_fd=status_w,
+            status_fd=_STATUS_FD,
         ),
         "--",
         *argv,
     ]
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    status_r, status_w = os.pipe()
+    # Our ends as file objects: each is closed exactly once (a second close of a bare fd number could
+    # close a file another thread has just opened under the same number)
+    stdin_f = open(stdin_w, "wb", buffering=0)  # noqa: SIM115 - closed below
+    ours = [stdin_f, *(open(fd, "rb", buffering=0) for fd in (out_r, err_r, status_r))]  # noqa: SIM115
     oom_before = slot.oom_kills()
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(status_w,),
-            start_new_session=True,
-            close_fds=True,
+        try:
             # bwrap's init inside the sandbox keeps the environment it was started with (readable in
             # /proc/1/environ): it gets nothing of ours
-            env={"PATH": "/usr/bin:/bin"},
-            cwd="/",
-        )
-    except OSError as e:
-        os.close(status_r)
-        os.close(status_w)
-        return ExecResult(
-            None, None, b"", b"", 0.0, setup_failed=True, setup_error=f"cannot start the sandbox: {e}"
-        )
-    os.close(status_w)
-    status: dict = {}
-    try:
-        out, err, timed_out, exceeded = _communicate(proc, stdin, status_r, status, limits)
+            proc = slot.launcher().start(
+                argv=cmd,
+                env={"PATH": "/usr/bin:/bin"},
+                rlimits=rlimits,
+                uid=slot.uid if caps.root else None,
+                wall_s=limits.wall_s,
+                fds=[stdin_r, out_w, err_w, status_w],
+            )
+        except (OSError, LauncherLost, SandboxUnavailable) as e:
+            if isinstance(e, LauncherLost):
+                slot.drop_launcher()
+            return ExecResult(
+                None, None, b"", b"", 0.0, setup_failed=True, setup_error=f"cannot start the sandbox: {e}"
+            )
+        finally:
+            for fd in (stdin_r, out_w, err_w, status_w):  # the launcher holds its own copies
+                os.close(fd)
+        status: dict = {}
+        try:
+            out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, status, limits)
+        finally:
+            _stop(proc, status.get("child-pid"), finished="exit-code" in status)
+            if proc.lost:
+                slot.drop_launcher()
+            slot.sweep()
     finally:
-        _stop(proc, status.get("child-pid"))
-        slot.sweep()
-        os.close(status_r)
+        for f in ours:
+            f.close()
     result = ExecResult(
         exit_code=None,
         signal=None,
@@ -376,6 +540,14 @@ def execute(
         output_exceeded=exceeded,
         oom_killed=slot.oom_kills() > oom_before,
     )
+    if proc.error or proc.lost:
+        result.setup_failed = True
+        result.setup_error = (
+            f"cannot start the sandbox: {proc.error}"
+            if proc.error
+            else "the sandbox launcher died during the run"
+        )
+        return result
     if "child-pid" not in status and not (timed_out or exceeded):
         result.setup_failed = True
         result.setup_error = (
@@ -393,7 +565,14 @@ def execute(
 
 
 def _communicate(
-    proc: subprocess.Popen, stdin: bytes, status_fd: int, status: dict, limits: RunLimits
+    proc: _Run,
+    stdin: bytes,
+    stdin_f,
+    stdout_f,
+    stderr_f,
+    status_f,
+    status: dict,
+    limits: RunLimits,
 ) -> tuple[bytes, bytes, bool, bool]:
     """Feed stdin, collect stdout/stderr up to the output cap, read bwrap's JSON status lines into
     `status`, and stop at the wall-clock limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
@@ -401,18 +580,20 @@ def _communicate(
     out, err, status_buf = bytearray(), bytearray(), bytearray()
     deadline = time.monotonic() + limits.wall_s
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, out)
-    sel.register(proc.stderr, selectors.EVENT_READ, err)
-    sel.register(status_fd, selectors.EVENT_READ, status_buf)
+    sel.register(stdout_f, selectors.EVENT_READ, out)
+    sel.register(stderr_f, selectors.EVENT_READ, err)
+    sel.register(status_f, selectors.EVENT_READ, status_buf)
+    sel.register(proc.launcher.sock, selectors.EVENT_READ, proc)  # its messages, or a lost launcher
+    watching = 1  # the launcher's socket stays registered until the run is over
     view = memoryview(stdin)
     if stdin:
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin, selectors.EVENT_WRITE, None)
+        os.set_blocking(stdin_f.fileno(), False)
+        sel.register(stdin_f, selectors.EVENT_WRITE, None)
     else:
-        proc.stdin.close()
+        stdin_f.close()
     timed_out = exceeded = False
     try:
-        while sel.get_map() and not exceeded:
+        while len(sel.get_map()) > watching and not exceeded:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -421,12 +602,19 @@ def _communicate(
                 if key.data is None:
                     try:
                         n = os.write(key.fd, view[:65536])
+                    except BlockingIOError:
+                        n = 0
                     except OSError:  # the program closed its stdin
                         n = len(view)
                     view = view[n:]
                     if not view:
                         sel.unregister(key.fileobj)
                         key.fileobj.close()
+                    continue
+                if key.data is proc:
+                    if proc.poll():
+                        sel.unregister(key.fileobj)
+                        watching = 0
                     continue
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
@@ -438,15 +626,16 @@ def _communicate(
                 elif len(out) + len(err) > cap:
                     exceeded = True
                     break
-        if not (timed_out or exceeded):
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                timed_out = True
+        status.update(_parse_status(status_buf))
+        # bwrap writes the program's exit status, then exits and so closes the pipes: no need to wait
+        # for the launcher to reap it (_stop waits for the namespace's init; the sweep takes the rest)
+        finished = "exit-code" in status
+        if not (timed_out or exceeded or finished or proc.wait(max(0.0, deadline - time.monotonic()))):
+            timed_out = True
     finally:
         sel.close()
         with contextlib.suppress(OSError):
-            proc.stdin.close()
+            stdin_f.close()
     status.update(_parse_status(status_buf))
     return bytes(out[:cap]), bytes(err[: max(0, cap - len(out))]), timed_out, exceeded
 
@@ -459,37 +648,36 @@ def _parse_status(data: bytes | bytearray) -> dict:
     return status
 
 
-def _stop(proc: subprocess.Popen, child_pid: int | None) -> None:
+def _stop(proc: _Run, child_pid: int | None, finished: bool) -> None:
     """End a run and wait until its PID namespace is gone.
 
     Killing the namespace's init (bwrap's child) takes the whole namespace down. The outer bwrap
     exits as soon as it knows the exit status, possibly while that init is still reaping the
     namespace, so we also wait for the init itself to finish exiting.
     """
-    if proc.poll() is None and child_pid:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child_pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=2)
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        with contextlib.suppress(OSError):
-            stream.close()
-    if child_pid:
-        deadline = time.monotonic() + 5
-        while _alive(child_pid) and time.monotonic() < deadline:
+    if not finished:
+        if not proc.poll() and child_pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child_pid, signal.SIGKILL)
-            time.sleep(0.001)
+            proc.wait(timeout=2)
+        if not proc.poll():
+            proc.kill()
+            if not proc.wait(timeout=30):
+                proc.lost = True  # the launcher does not answer: the slot replaces it
+    if child_pid:
+        _wait_gone(child_pid, timeout=5)
 
 
-def _alive(pid: int) -> bool:
-    """True while `pid` exists and is not yet a zombie."""
+def _wait_gone(pid: int, timeout: float) -> None:
+    """SIGKILL `pid` and wait until it has exited (a zombie counts as gone), for at most `timeout`."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        if not select.select([pidfd], [], [], 0)[0]:  # readable once the process has exited
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)

@@ -31,10 +31,16 @@ class Sandbox:
         self.cache = CompileCache(cache_dir)
         self._slots: queue.SimpleQueue[Slot] = queue.SimpleQueue()
         self._all_slots: list[Slot] = []
-        for _ in range(self.workers):
-            slot = Slot()
-            self._all_slots.append(slot)
-            self._slots.put(slot)
+        try:
+            for _ in range(self.workers):
+                slot = Slot()
+                self._all_slots.append(slot)
+                slot.launcher()  # start it now: the first run should not pay for it
+                self._slots.put(slot)
+        except BaseException:
+            for slot in self._all_slots:
+                slot.close()
+            raise
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="oorl-sandbox")
 
     @property
