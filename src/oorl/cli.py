@@ -253,7 +253,9 @@ def conformance(
 def _mount() -> None:
     """The sub-commands that live beside their code: data, IR groups, and the trainer's top-level ones."""
     from oorl.ir.cli import app as ir_app
+    from oorl.tasks.cli import app as data_app
 
+    app.add_typer(data_app, name="data")
     app.add_typer(ir_app, name="ir")
 
 

@@ -1,7 +1,7 @@
 """Group building end to end in the sandbox: the equivalence trap, skips with reasons, function-level sources."""
 
 import pytest
-from conftest import MAX_INPUTS, MAX_LOOP
+from ir_cases import MAX_INPUTS, MAX_LOOP
 
 from oorl.ir.build import build_group, c_to_ir_prompt
 from oorl.ir.config import IRBuildConfig

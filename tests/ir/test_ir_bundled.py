@@ -4,7 +4,7 @@ import hashlib
 import re
 
 import pytest
-from conftest import DATA
+from ir_cases import DATA
 
 from oorl.ir.build import c_to_ir_prompt, harness_for
 from oorl.ir.config import IRBuildConfig

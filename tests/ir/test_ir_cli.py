@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import FIXTURES
+from ir_cases import FIXTURES
 from typer.testing import CliRunner
 
 from oorl.ir.cli import app

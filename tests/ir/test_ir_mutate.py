@@ -1,7 +1,7 @@
 from collections import Counter
 
 import pytest
-from conftest import MAX_LOOP
+from ir_cases import MAX_LOOP
 
 from oorl.ir.mutate import (
     OPERATORS,

@@ -1,6 +1,6 @@
 import subprocess
 
-from conftest import MAX_LOOP
+from ir_cases import MAX_LOOP
 
 from oorl.ir.normalize import normalize_ir, restore_header, strip_comment
 from oorl.ir.toolchain import compile_levels

@@ -1,5 +1,5 @@
 import pytest
-from conftest import FIXTURES
+from ir_cases import FIXTURES
 
 from oorl.ir.sources import from_c_files, from_problems, from_sltrans, generic_stdin
 from oorl.jsonl import JsonlError
