@@ -1,0 +1,28 @@
+"""Generation backends behind one small interface: prompts in, token-level rollouts out.
+
+    backend = make_backend("hf", model, tokenizer)
+    batch = backend.generate(prompts, n=G, temperature=1.0, top_p=1.0, max_new_tokens=256)
+    batch.completion_ids  # (B * G, C), the G samples of prompt i at rows i*G .. i*G+G-1
+
+Every backend stops a sample once its answer's fenced code block closes (the reward only reads
+that block, so tokens after it are wasted compute) or at the end-of-turn token.
+"""
+
+from __future__ import annotations
+
+from oorl.rollout.types import RolloutBackend, RolloutBatch, completion_mask, fence_closed
+
+__all__ = ["RolloutBackend", "RolloutBatch", "completion_mask", "fence_closed", "make_backend"]
+
+
+def make_backend(name: str, model, tokenizer) -> RolloutBackend:
+    """The backend called `name` ('hf' or 'vllm') over `model` and `tokenizer`."""
+    if name == "hf":
+        from oorl.rollout.hf import HFBackend
+
+        return HFBackend(model, tokenizer)
+    if name == "vllm":
+        from oorl.rollout.vllm import VLLMBackend
+
+        return VLLMBackend(model, tokenizer)
+    raise ValueError(f"unknown rollout backend {name!r}; known: hf, vllm")

@@ -1,0 +1,155 @@
+"""Commands: `oorl demo`, `oorl train`, `oorl sft`, `oorl model tiny`, `oorl eval`.
+
+Heavy libraries (torch, transformers) are imported inside the commands so `oorl --help` stays fast.
+Every command validates its config first: a bad field is reported before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oorl.config import ConfigError, TrainConfig, load_config
+
+app = typer.Typer(help="Train code LLMs with OORL.", no_args_is_help=True, add_completion=False)
+model_app = typer.Typer(help="Build models.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (see configs/)")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="override a field: KEY=VALUE, e.g. optim.lr=1e-5")
+]
+
+
+def _config(config: Path | None, overrides: list[str] | None, *, out: Path | None = None) -> TrainConfig:
+    extra = list(overrides or []) + ([f"out={out}"] if out is not None else [])
+    try:
+        return load_config(config, extra)
+    except ConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("runs/demo"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """The main job on a CPU: tiny model -> SFT -> OORL -> held-out pass@1 before/after -> report."""
+    from oorl.train.demo import demo_config, run_demo
+
+    try:
+        cfg = _config(config, set_, out=out) if config else demo_config([*(set_ or []), f"out={out}"])
+    except ConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    summary = run_demo(cfg)
+    p = summary["heldout_pass_at_1"]
+    typer.echo(f"held-out pass@1: SFT {p['sft']:.3f} -> OORL {p['oorl']:.3f}  ({summary['wall_s']:.0f} s)")
+    typer.echo(f"report: {Path(cfg.out) / 'report.md'}")
+
+
+@app.command()
+def train(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[
+        str | None, typer.Option(help="start from this model (overrides model.name_or_path)")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="continue from the newest checkpoint in <out>/checkpoints")
+    ] = False,
+) -> None:
+    """OORL training (REINFORCE++ + GEPO); run under `torchrun --nproc_per_node N` for data parallelism."""
+    cfg = _config(config, set_)
+    from oorl.train.demo import quiet_transformers
+    from oorl.train.run import run_training
+
+    quiet_transformers()
+    result = run_training(cfg, model_path=model, resume=resume)
+    state = "interrupted, checkpoint saved" if result.interrupted else "done"
+    typer.echo(f"{state}: {result.steps_done} steps in {result.wall_s:.0f} s; outputs in {result.out}")
+
+
+@app.command()
+def sft(
+    out: Annotated[Path, typer.Option(help="where the fine-tuned model is saved")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[
+        str | None, typer.Option(help="model to fine-tune (default: model.name_or_path)")
+    ] = None,
+) -> None:
+    """Supervised warm-up on parallel translation pairs (answer tokens only), in the RL prompt format."""
+    cfg = _config(config, set_)
+    if cfg.sft.steps < 1:
+        typer.echo("error: sft.steps must be >= 1 for `oorl sft` (use --set sft.steps=N)", err=True)
+        raise typer.Exit(2)
+    from oorl.train.demo import quiet_transformers
+    from oorl.train.dist import Dist
+    from oorl.train.run import configure_threads, resolve_model_path
+    from oorl.train.sft import run_sft
+
+    quiet_transformers()
+    configure_threads(cfg)
+    path = model or resolve_model_path(cfg, Dist())
+    typer.echo(f"saved {run_sft(cfg, model_path=path, out=out)}")
+
+
+@model_app.command("tiny")
+def model_tiny(
+    out: Annotated[Path, typer.Option(help="folder for the model and tokenizer")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Build the tiny Qwen2 model and train its byte-level BPE tokenizer on the bundled code."""
+    cfg = _config(config, set_)
+    from oorl.train.demo import quiet_transformers
+    from oorl.train.model import build_tiny_model, count_parameters
+    from oorl.train.run import bundled_texts
+
+    quiet_transformers()
+    m, tok = build_tiny_model(out, bundled_texts(cfg), cfg.tiny, seed=cfg.seed)
+    typer.echo(f"built {out}: {count_parameters(m):,} parameters, vocabulary {len(tok)}")
+
+
+@app.command("eval")
+def eval_(
+    model: Annotated[str, typer.Option(help="HF hub id or local model folder")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="write the result as JSON here")] = None,
+) -> None:
+    """Held-out translation pass@1 of a model on the configured language pairs (sandbox-judged)."""
+    cfg = _config(config, set_)
+    from oorl.eval.translation import evaluate_translation
+    from oorl.sandbox import Sandbox
+    from oorl.train.data import build_tasks
+    from oorl.train.demo import heldout_sample, quiet_transformers
+    from oorl.train.model import load_model
+    from oorl.train.run import configure_threads, default_reward_fn
+
+    quiet_transformers()
+    configure_threads(cfg)
+    _, heldout = build_tasks(cfg.data)
+    tasks = heldout_sample(heldout, cfg.eval.max_tasks, cfg.seed)
+    m, tok = load_model(cfg.model, model)
+    m.eval()
+    with Sandbox(workers=cfg.sandbox_workers) as sandbox:
+        result = evaluate_translation(
+            m, tok, tasks, default_reward_fn(sandbox), cfg.eval, progress=cfg.log.progress
+        )
+    text = json.dumps(result.to_dict(), indent=2)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+if __name__ == "__main__":  # `python -m oorl.train.cli` (also how torchrun starts ranks)
+    sys.exit(app())

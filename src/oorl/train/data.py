@@ -1,0 +1,204 @@
+"""What the trainer reads: translation tasks (train / held-out split), SFT pairs, IR groups, and
+deterministic resumable samplers over them.
+
+The split is a pure function of the problem id (a salted hash), so it never depends on file order
+and a held-out problem never leaks into SFT or RL, in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from oorl.config import DataSettings, SyntheticSettings
+from oorl.jsonl import read_jsonl
+from oorl.tasks.prompts import fence_tag, render_prompt
+from oorl.tasks.schema import Problem
+from oorl.tasks.translation import TranslationTask, ensure_trainable, make_tasks
+
+
+def bundled_path(*parts: str) -> Path:
+    """A file of the package data (`oorl/data/...`)."""
+    return Path(str(resources.files("oorl").joinpath("data", *parts)))
+
+
+def synthetic_problems(s: SyntheticSettings, languages: list[str] | None = None) -> list[Problem]:
+    """Generated problems (deterministic in the settings); judged in the sandbox when `s.verify`."""
+    from oorl.tasks.synthetic.generate import candidates, verify
+    from oorl.tasks.synthetic.program import GenConfig
+
+    gen = GenConfig(
+        n_locals=s.n_locals,
+        n_stmts=s.n_stmts,
+        block_stmts=s.block_stmts,
+        max_nesting=s.max_nesting,
+        expr_depth=s.expr_depth,
+        n_outputs=s.n_outputs,
+    )
+    problems = candidates(s.problems, s.seed, gen, s.n_tests)
+    if s.verify:
+        from oorl.sandbox import Sandbox
+
+        with Sandbox() as sandbox:
+            verify(sandbox, problems, languages or list(problems[0].solutions), progress="verify synthetic")
+    return problems
+
+
+def load_problems(
+    path: str | None, synthetic: SyntheticSettings | None = None, languages: list[str] | None = None
+) -> list[Problem]:
+    """Problems from `path`, generated ones, or the bundled synthetic corpus; malformed rows name
+    file and line."""
+    if synthetic is not None:
+        return synthetic_problems(synthetic, languages)
+    p = Path(path) if path else bundled_path("synthetic", "problems.jsonl")
+    if not p.exists():
+        hint = "" if path else " (build it with `oorl data synth`)"
+        raise FileNotFoundError(f"problems file {p} not found{hint}")
+    return read_jsonl(p, Problem)
+
+
+def is_heldout(problem_id: str, fraction: float, seed: int) -> bool:
+    """Deterministic membership of the held-out split: a salted SHA-256 of the id, uniform in [0, 1)."""
+    digest = hashlib.sha256(f"{seed}:{problem_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def split_problems(
+    problems: list[Problem], fraction: float, seed: int
+) -> tuple[list[Problem], list[Problem]]:
+    """(train, held-out)."""
+    train = [p for p in problems if not is_heldout(p.id, fraction, seed)]
+    heldout = [p for p in problems if is_heldout(p.id, fraction, seed)]
+    return train, heldout
+
+
+def sft_rl_split(tasks: list[TranslationTask], share: float, seed: int) -> tuple[list, list]:
+    """(SFT tasks, RL tasks) of the training tasks. With `share` < 1 the two use disjoint problems
+    (a salted hash of the problem id): RL then practises on programs whose references it never saw,
+    which needs only their unit tests. With `share` == 1 both use every training task."""
+    if share >= 1.0:
+        return tasks, tasks
+    in_sft = [not is_heldout(t.problem.id, 1.0 - share, seed + 1) for t in tasks]
+    return [t for t, s in zip(tasks, in_sft, strict=True) if s], [
+        t for t, s in zip(tasks, in_sft, strict=True) if not s
+    ]
+
+
+def language_pairs(data: DataSettings) -> list[tuple[str, str]]:
+    return [(s, t) for s, t in itertools.product(data.source_langs, data.target_langs) if s != t]
+
+
+def build_tasks(data: DataSettings) -> tuple[list[TranslationTask], list[TranslationTask]]:
+    """(train tasks, held-out tasks) over every configured (source, target) pair.
+
+    Training tasks refuse evaluation-only problems (MultiPL-E's license); held-out ones may use them.
+    """
+    problems = load_problems(data.problems, data.synthetic, sorted({*data.source_langs, *data.target_langs}))
+    train, heldout = split_problems(problems, data.heldout_fraction, data.split_seed)
+    ensure_trainable(train)
+    pairs = language_pairs(data)
+    return make_tasks(train, pairs), make_tasks(heldout, pairs)
+
+
+def fitting_prompts(tasks: list[TranslationTask], tokenizer, max_tokens: int) -> list[TranslationTask]:
+    """The tasks whose rendered prompt has at most `max_tokens` tokens (longer ones are dropped)."""
+    return [
+        t
+        for t in tasks
+        if len(tokenizer(render_prompt(t, tokenizer), add_special_tokens=False)["input_ids"]) <= max_tokens
+    ]
+
+
+def answer_text(task: TranslationTask) -> str:
+    """The SFT target: the reference translation in the one fenced block the reward expects."""
+    if task.reference is None:
+        raise ValueError(f"task {task.id} has no reference solution in {task.target_lang}")
+    return f"```{fence_tag(task.target_lang)}\n{task.reference.rstrip()}\n```"
+
+
+def sft_pairs(tasks: list[TranslationTask], tokenizer) -> list[tuple[str, str]]:
+    """(chat-rendered prompt, answer) for every task with a target reference: the RL prompt format."""
+    return [(render_prompt(t, tokenizer), answer_text(t)) for t in tasks if t.reference is not None]
+
+
+# --- IR groups -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IRSequence:
+    """One winner or loser IR of a group, flattened for batching."""
+
+    group: int  # index of the group in the dataset
+    winner: bool
+    ir: str
+
+
+def load_ir_groups(path: str | None):
+    """IR groups from `path` or the bundled file; None when the bundled file is missing."""
+    from oorl.ir.schema import IRGroup
+
+    p = Path(path) if path else bundled_path("ir", "groups.jsonl")
+    if not p.exists():
+        if path:
+            raise FileNotFoundError(f"IR groups file {p} not found")
+        return None
+    return read_jsonl(p, IRGroup)
+
+
+def ir_sequences(group, index: int, *, max_winners: int, max_losers: int) -> list[IRSequence]:
+    """The first `max_winners` winners and `max_losers` losers of a group (>= 1 of each, else [])."""
+    winners = [IRSequence(index, True, w.ir) for w in group.winners[:max_winners]]
+    losers = [IRSequence(index, False, loser.ir) for loser in group.losers[:max_losers]]
+    return winners + losers if winners and losers else []
+
+
+def ir_prompt(group, tokenizer) -> str:
+    """The group's C-to-IR prompt in the model's chat format."""
+    messages = [{"role": "user", "content": group.prompt}]
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    return group.prompt + "\n"
+
+
+# --- samplers --------------------------------------------------------------------------------
+
+
+class Cursor:
+    """An endless, seeded, resumable walk over `size` items: a fresh permutation every epoch.
+
+    The state is `(epoch, position)`; every rank walks the same global order and takes its shard.
+    """
+
+    def __init__(self, size: int, seed: int):
+        if size < 1:
+            raise ValueError("cannot sample from an empty dataset")
+        self.size, self.seed = size, seed
+        self.epoch, self.position = 0, 0
+        self._order = self._permutation(0)
+
+    def _permutation(self, epoch: int) -> list[int]:
+        order = list(range(self.size))
+        random.Random(f"{self.seed}:{epoch}").shuffle(order)
+        return order
+
+    def take(self, k: int) -> list[int]:
+        out = []
+        for _ in range(k):
+            if self.position == self.size:
+                self.epoch, self.position = self.epoch + 1, 0
+                self._order = self._permutation(self.epoch)
+            out.append(self._order[self.position])
+            self.position += 1
+        return out
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.position = state["epoch"], state["position"]
+        self._order = self._permutation(self.epoch)

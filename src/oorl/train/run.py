@@ -1,0 +1,245 @@
+"""`oorl train`: setup -> train -> cleanup around `OORLTrainer` (torchtune's recipe shape).
+
+Setup resolves the model (a hub id, a path, or the tiny model built on the spot), makes the
+reference from the *starting* weights (so a resumed run keeps the same KL anchor), loads tasks and IR
+groups, opens the sandbox pool. Train runs `steps` OORL steps with logging, periodic atomic
+checkpoints and a clean stop on SIGTERM / SIGINT. `resume=True` continues from the newest
+checkpoint exactly: weights, optimizer, scheduler, RNG states and data positions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from oorl.config import TrainConfig, save_config
+from oorl.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, seed_everything
+from oorl.train.dist import Dist, init_distributed, shutdown
+from oorl.train.logs import MetricsLogger, truncate_metrics
+
+
+@dataclass
+class RunResult:
+    out: Path
+    steps_done: int
+    interrupted: bool
+    wall_s: float
+    final_model: Path | None
+
+
+def configure_threads(cfg: TrainConfig) -> None:
+    """Set torch's intra-op threads deliberately: sandbox processes run beside training, and
+    oversubscribed cores made a forward+backward ~10x slower here (PLATFORM.md)."""
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+
+
+def bundled_texts(cfg: TrainConfig) -> list[str]:
+    """What the tiny tokenizer is trained on: the *training* problems' solutions and prompts (the
+    held-out split stays unseen, merges included) and the IR groups."""
+    from oorl.tasks.prompts import translation_prompt
+    from oorl.train.data import build_tasks, load_ir_groups
+
+    train, _ = build_tasks(cfg.data)
+    texts = list({code for t in train for code in t.problem.solutions.values()})
+    texts += [translation_prompt(t) for t in train[:2000]]
+    groups = load_ir_groups(cfg.data.ir_groups) or []
+    for g in groups[:500]:
+        texts += [g.prompt, *(w.ir for w in g.winners), *(x.ir for x in g.losers)]
+    return texts
+
+
+def resolve_model_path(cfg: TrainConfig, dist: Dist) -> str:
+    """A loadable model path: the configured one, or for 'tiny' the model built into <out>/tiny-model."""
+    if cfg.model.name_or_path != "tiny":
+        return cfg.model.name_or_path
+    path = Path(cfg.out) / "tiny-model"
+    if dist.is_main and not (path / "config.json").exists():
+        from oorl.train.model import build_tiny_model
+
+        build_tiny_model(path, bundled_texts(cfg), cfg.tiny, seed=cfg.seed)
+    dist.barrier()
+    return str(path)
+
+
+def default_reward_fn(sandbox):
+    from oorl.rewards import score_completions
+
+    def reward_fn(tasks, completions):
+        return score_completions(sandbox, tasks, completions)
+
+    return reward_fn
+
+
+def run_training(
+    cfg: TrainConfig,
+    *,
+    model_path: str | None = None,
+    resume: bool = False,
+    reward_fn=None,
+    progress_label: str = "OORL",
+) -> RunResult:
+    """Run OORL training as configured; returns where it wrote and how far it got."""
+    from oorl.rollout import make_backend
+    from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split
+    from oorl.train.model import Reference, load_model
+    from oorl.train.recipe import OORLTrainer, StopFlag
+
+    t_start = time.perf_counter()
+    configure_threads(cfg)
+    dist = init_distributed()
+    out = Path(cfg.out)
+    ckpt_root = out / "checkpoints"
+    if dist.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "config.yaml")
+    seed_everything(cfg.seed)
+    path = model_path or resolve_model_path(cfg, dist)
+    model, tokenizer = load_model(cfg.model, path)
+    dist.broadcast_parameters(model)
+    reference = Reference(model, lora=cfg.model.lora.enabled)
+    train_tasks, _ = build_tasks(cfg.data)
+    _, rl_tasks = sft_rl_split(train_tasks, cfg.data.sft_share, cfg.data.split_seed)
+    train_tasks = fitting_prompts(rl_tasks, tokenizer, cfg.data.max_prompt_tokens)
+    if cfg.onpolicy.enabled and not train_tasks:
+        raise ValueError(
+            f"no training task has a prompt of at most data.max_prompt_tokens={cfg.data.max_prompt_tokens}"
+        )
+    ir_groups = load_ir_groups(cfg.data.ir_groups) if cfg.preference.kind != "none" else None
+    if cfg.preference.kind != "none" and ir_groups is None:
+        if dist.is_main:
+            build_bundled_ir_groups(out)
+        dist.barrier()
+        ir_groups = load_ir_groups(str(out / "ir_groups.jsonl"))
+    # Sampling differs per rank: each rank draws its own completions.
+    seed_everything(cfg.seed * 1000 + dist.rank)
+
+    sandbox = None
+    if reward_fn is None:
+        from oorl.sandbox import Sandbox
+
+        sandbox = Sandbox(workers=cfg.sandbox_workers)
+        reward_fn = default_reward_fn(sandbox)
+    trainer = OORLTrainer(
+        cfg,
+        model=model,
+        tokenizer=tokenizer,
+        reference=reference,
+        backend=make_backend(cfg.rollout.backend, model, tokenizer),
+        tasks=train_tasks,
+        ir_groups=ir_groups,
+        reward_fn=reward_fn,
+        dist=dist,
+    )
+    if resume:
+        ckpt = latest_checkpoint(ckpt_root)
+        if ckpt is not None:
+            state = load_checkpoint(
+                ckpt, model=model, optimizer=trainer.optimizer, scheduler=trainer.scheduler, dist=dist
+            )
+            trainer.global_step = state["step"]
+            trainer.load_data_state(state["data"])
+            if dist.is_main:
+                truncate_metrics(out / "metrics.jsonl", after_step=trainer.global_step)
+    elif dist.is_main and (out / "metrics.jsonl").exists():
+        (out / "metrics.jsonl").unlink()
+    logger = MetricsLogger(
+        out,
+        tensorboard=cfg.log.tensorboard,
+        wandb=cfg.log.wandb,
+        wandb_project=cfg.log.wandb_project,
+        config=cfg.model_dump(mode="json"),
+        enabled=dist.is_main,
+    )
+
+    def checkpoint() -> None:
+        save_checkpoint(
+            ckpt_root,
+            step=trainer.global_step,
+            model=model,
+            tokenizer=tokenizer,
+            optimizer=trainer.optimizer,
+            scheduler=trainer.scheduler,
+            data_state=trainer.data_state(),
+            dist=dist,
+            keep_last=cfg.checkpoint.keep_last,
+        )
+
+    interrupted = False
+    try:
+        with StopFlag() as stop, _progress(cfg, dist, progress_label) as bar:
+            task = (
+                bar.add_task(progress_label, total=cfg.steps, completed=trainer.global_step) if bar else None
+            )
+            while trainer.global_step < cfg.steps:
+                metrics = trainer.step()
+                trainer.global_step += 1
+                logger.log(trainer.global_step, metrics)
+                if bar is not None:
+                    bar.update(
+                        task, advance=1, description=f"{progress_label} reward={metrics.get('reward', 0):.2f}"
+                    )
+                # every rank must agree to stop, or a lone rank would hang in the next all-reduce
+                stop_now = bool(dist.all_reduce(torch.tensor(float(stop.requested))) > 0)
+                if stop_now:
+                    checkpoint()
+                    interrupted = True
+                    break
+                if trainer.global_step % cfg.checkpoint.every == 0 or trainer.global_step == cfg.steps:
+                    checkpoint()
+        final = None
+        if not interrupted and dist.is_main:
+            final = out / "final-model"
+            model.save_pretrained(final)
+            tokenizer.save_pretrained(final)
+        dist.barrier()
+        return RunResult(out, trainer.global_step, interrupted, time.perf_counter() - t_start, final)
+    finally:
+        logger.close()
+        if sandbox is not None:
+            sandbox.close()
+        shutdown(dist)
+
+
+def build_bundled_ir_groups(out: Path):
+    """The bundled IR groups are missing (a source checkout without data): build them from the
+    bundled C sources into `<out>/ir_groups.jsonl` (clang-14 and LLVM tools, in the sandbox)."""
+    import itertools
+
+    from oorl.ir import sources
+    from oorl.ir.build import build_all
+    from oorl.ir.config import IRBuildConfig
+    from oorl.sandbox import Sandbox
+    from oorl.train.data import bundled_path, load_ir_groups
+
+    target = out / "ir_groups.jsonl"
+    c_files = sorted(bundled_path("ir", "functions").glob("*.c"))
+    problems = bundled_path("ir", "problems.jsonl")
+    iters = [sources.from_c_files(c_files)] if c_files else []
+    if problems.exists():
+        iters.append(sources.from_problems(problems))
+    if not iters:
+        raise FileNotFoundError("no bundled IR groups and no bundled C sources to build them from")
+    items = list(itertools.chain(*iters))
+    with Sandbox() as sb:
+        build_all(items, target, IRBuildConfig(), sb, total=len(items))
+    return load_ir_groups(str(target))
+
+
+class _NoBar:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress(cfg: TrainConfig, dist: Dist, label: str):
+    if not (cfg.log.progress and dist.is_main):
+        return _NoBar()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

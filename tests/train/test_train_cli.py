@@ -1,0 +1,64 @@
+"""End-to-end through the real command line, on a model small enough for a test."""
+
+import json
+import os
+import subprocess
+import sys
+
+SMALL = [
+    "sft.steps=3",
+    "steps=2",
+    "data.synthetic.problems=30",
+    "data.target_langs=[javascript]",
+    "eval.max_tasks=3",
+    "eval.max_new_tokens=12",
+    "rollout.max_new_tokens=12",
+    "rollout.prompts_per_step=2",
+    "rollout.group_size=2",
+    "tiny.vocab_size=600",
+    "tiny.hidden_size=32",
+    "tiny.intermediate_size=64",
+    "tiny.num_heads=2",
+    "tiny.num_kv_heads=1",
+    "data.max_ir_tokens=32",
+    "preference.groups_per_step=1",
+    "log.progress=false",
+]
+
+
+def _run(*args, timeout=300):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "oorl.train.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_demo_writes_the_report(tmp_path):
+    out = tmp_path / "demo"
+    stdout = _run("demo", "--out", str(out), *(x for s in SMALL for x in ("--set", s)))
+    assert "held-out pass@1: SFT" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["heldout_pass_at_1"]) == {"sft", "oorl"}
+    assert all(0.0 <= v <= 1.0 for v in summary["heldout_pass_at_1"].values())
+    assert summary["steps"] == 2 and summary["wall_s"] > 0
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2] and all("gepo_loss" in r and "reward" in r for r in rows)
+    assert (out / "reward_curve.png").stat().st_size > 0
+    report = (out / "report.md").read_text()
+    assert "| javascript |" in report and "tiny" in report.lower()
+    assert (out / "oorl" / "final-model" / "config.json").exists()
+
+
+def test_model_tiny_then_eval(tmp_path):
+    model = tmp_path / "m"
+    sets = [x for s in SMALL for x in ("--set", s)]
+    assert "parameters" in _run("model", "tiny", "--out", str(model), *sets)
+    result = json.loads(_run("eval", "--model", str(model), *sets, "--out", str(tmp_path / "r.json")))
+    assert result["n_tasks"] == 3 and 0.0 <= result["pass_at_1"] <= 1.0
+    assert json.loads((tmp_path / "r.json").read_text()) == result
