@@ -28,9 +28,16 @@ fi
 # The venv sees Debian's site-packages only for python3-llvmlite (LLVM 14, same as clang-14);
 # every other Python dependency is pinned in requirements.lock and installed into the venv.
 if [ ! -x .venv/bin/python ] || [ requirements.lock -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+  echo "setup: creating .venv with the pinned Python dependencies (requirements.lock)" >&2
   /usr/bin/python3 -m venv --system-site-packages .venv
-  .venv/bin/pip install -q --upgrade pip==24.3.1
-  .venv/bin/pip install -q -r requirements.lock
-  .venv/bin/pip install -q --no-deps -e .
+  log=.venv/pip-install.log
+  # pip's output goes to a log (this machine's extra package indexes make it chatty); shown on failure
+  if ! { .venv/bin/pip install -q --upgrade pip==24.3.1 &&
+         .venv/bin/pip install -q -r requirements.lock &&
+         .venv/bin/pip install -q --no-deps -e .; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (log above, also in $log)" >&2
+    exit 1
+  fi
   touch .venv/.installed
 fi

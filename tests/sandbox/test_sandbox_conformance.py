@@ -24,6 +24,10 @@ KNOWN_FAILURES = {
     "rust": {38, 50, 53, 91, 162},  # call the rand / regex / md5 crates
 }
 
+# Go/95's canonical solution depends on Go's randomised map iteration order (it inspects the first
+# key it meets and stops at the second): it passes or fails run by run.
+NONDETERMINISTIC = {"go": {95}}
+
 
 @pytest.fixture(scope="module")
 def sandbox():
@@ -43,7 +47,8 @@ def test_humaneval_x_canonical_solutions_pass(sandbox, humaneval_x, language):
     results = sandbox.judge_many([p.request(language, p.solutions[language]) for p in problems])
     failed = {int(p.id.split("/")[1]): r for p, r in zip(problems, results, strict=True) if not r.accepted}
     assert not [r for r in results if r.verdict is Verdict.SANDBOX_ERROR]
-    assert set(failed) == KNOWN_FAILURES[language], {k: (v.verdict, v.detail) for k, v in failed.items()}
+    flaky = NONDETERMINISTIC.get(language, set())
+    assert set(failed) - flaky == KNOWN_FAILURES[language], {k: (v.verdict, v.detail) for k, v in failed.items()}
 
 
 WRONG_BODIES = {  # HumanEval/0 has_close_elements, always answering "no": compiles, fails the tests
