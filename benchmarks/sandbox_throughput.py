@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="warm runs per side and language")
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)
     table = Table(title=f"sandbox vs bare, {args.runs} warm runs each (median per run)")
     for col in (
         "language",
