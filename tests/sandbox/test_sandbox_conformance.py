@@ -48,7 +48,9 @@ def test_humaneval_x_canonical_solutions_pass(sandbox, humaneval_x, language):
     failed = {int(p.id.split("/")[1]): r for p, r in zip(problems, results, strict=True) if not r.accepted}
     assert not [r for r in results if r.verdict is Verdict.SANDBOX_ERROR]
     flaky = NONDETERMINISTIC.get(language, set())
-    assert set(failed) - flaky == KNOWN_FAILURES[language], {k: (v.verdict, v.detail) for k, v in failed.items()}
+    assert set(failed) - flaky == KNOWN_FAILURES[language], {
+        k: (v.verdict, v.detail) for k, v in failed.items()
+    }
 
 
 WRONG_BODIES = {  # HumanEval/0 has_close_elements, always answering "no": compiles, fails the tests
