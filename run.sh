@@ -10,6 +10,7 @@ case "${1:-demo}" in
   test)
     shift
     .venv/bin/ruff check src tests benchmarks
+    .venv/bin/ruff format --check src tests benchmarks
     exec .venv/bin/pytest -n 2 --dist loadgroup "$@"
     ;;
   *)
