@@ -38,6 +38,8 @@ _JVM_FLAGS = (
     "-XX:ReservedCodeCacheSize=64m",
     "-Xshare:auto",
 )
+# `go test` needs a *_test.go file; the same sources are compiled into a test binary
+_GO_TEST = r"func\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\s*\)"
 _JAVATUPLES = "/usr/share/java/javatuples.jar"  # MultiPL-E's Java prompts import org.javatuples
 _SCALA_LIB = "/usr/share/scala/lib/scala-library.jar"
 
@@ -230,10 +232,10 @@ LANGUAGES: dict[str, Language] = {
             name="go",
             aliases=("golang",),
             fence_tags=("go", "golang"),
-            source_name=lambda code: "main_test.go" if re.search(r"\*testing\.T\)", code) else "main.go",
+            source_name=lambda code: "main_test.go" if re.search(_GO_TEST, code) else "main.go",
             compile=("/usr/bin/go", "build", "-o", "main", "{src}"),
             run=("{box}/main",),
-            test_pattern=r"func\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\s*\)",
+            test_pattern=_GO_TEST,
             test_compile=("/usr/bin/go", "test", "-c", "-vet=off", "-o", "main.test", "{src}"),
             test_run=("{box}/main.test",),
             env=_GO_ENV,

@@ -45,13 +45,15 @@ class Syntax:
     and_, or_, not_ = "&&", "||", "!"
     neq = "!="
     stmt_end = ";"
+    loop_decl = "long long"  # how a C-style `for` declares its counter
+    int_suffix = ""  # 64-bit integer literals: Java, C# and Scala need `L`
 
     # expressions
     def var(self, name: str) -> str:
         return name
 
     def const(self, v: int) -> str:
-        return f"({v})" if v < 0 else str(v)
+        return f"({v}{self.int_suffix})" if v < 0 else f"{v}{self.int_suffix}"
 
     def elem(self, loop: str) -> str:
         return f"a[{loop}]"
@@ -122,10 +124,10 @@ class Syntax:
         return "} else {"
 
     def foreach_open(self, loop: str) -> str:
-        return f"for (long long {loop} = 0; {loop} < n; {loop}++) {{"
+        return f"for ({self.loop_decl} {loop} = 0; {loop} < n; {loop}++) {{"
 
     def repeat_open(self, loop: str, count: int) -> str:
-        return f"for (long long {loop} = 0; {loop} < {count}; {loop}++) {{"
+        return f"for ({self.loop_decl} {loop} = 0; {loop} < {count}; {loop}++) {{"
 
     def block_close(self) -> str:
         return "}"
@@ -318,6 +320,8 @@ class CppSyntax(Syntax):
 
 
 class JavaSyntax(Syntax):
+    loop_decl, int_suffix = "int", "L"
+
     def fdiv(self, a, d):
         return f"Math.floorDiv({a}, {d}L)"
 
@@ -330,20 +334,11 @@ class JavaSyntax(Syntax):
     def abs(self, a):
         return f"Math.abs({a})"
 
-    def const(self, v):
-        return f"({v}L)" if v < 0 else f"{v}L"
-
     def strlen(self):
         return "(long) s.length()"
 
     def count(self, ch):
         return f"s.chars().filter(c -> c == '{ch}').count()"
-
-    def foreach_open(self, loop):
-        return f"for (int {loop} = 0; {loop} < n; {loop}++) {{"
-
-    def repeat_open(self, loop, count):
-        return f"for (int {loop} = 0; {loop} < {count}; {loop}++) {{"
 
     def render(self, p):
         lines = [
@@ -367,6 +362,8 @@ class JavaSyntax(Syntax):
 
 
 class CSharpSyntax(Syntax):
+    loop_decl, int_suffix = "int", "L"
+
     def fdiv(self, a, d):
         return f"FloorDiv({a}, {self.const(d)})"
 
@@ -379,20 +376,11 @@ class CSharpSyntax(Syntax):
     def abs(self, a):
         return f"Math.Abs({a})"
 
-    def const(self, v):
-        return f"({v}L)" if v < 0 else f"{v}L"
-
     def strlen(self):
         return "(long) s.Length"
 
     def count(self, ch):
         return f"(long) s.Count(c => c == '{ch}')"
-
-    def foreach_open(self, loop):
-        return f"for (int {loop} = 0; {loop} < n; {loop}++) {{"
-
-    def repeat_open(self, loop, count):
-        return f"for (int {loop} = 0; {loop} < {count}; {loop}++) {{"
 
     def render(self, p):
         lines = [
@@ -423,15 +411,13 @@ class CSharpSyntax(Syntax):
 
 class ScalaSyntax(Syntax):
     stmt_end = ""
+    int_suffix = "L"
 
     def fdiv(self, a, d):
         return f"java.lang.Math.floorDiv({a}, {d}L)"
 
     def fmod(self, a, d):
         return f"java.lang.Math.floorMod({a}, {d}L)"
-
-    def const(self, v):
-        return f"({v}L)" if v < 0 else f"{v}L"
 
     def minmax(self, fn, a, b):
         return f"math.{fn}({a}, {b})"
@@ -534,6 +520,7 @@ class PhpSyntax(Syntax):
 
 class JsSyntax(Syntax):
     typed = False
+    loop_decl = "let"
 
     def fdiv(self, a, d):
         return f"Math.floor({a} / {self.const(d)})"
@@ -552,12 +539,6 @@ class JsSyntax(Syntax):
 
     def count(self, ch):
         return f'(s.split("{ch}").length - 1)'
-
-    def foreach_open(self, loop):
-        return f"for (let {loop} = 0; {loop} < n; {loop}++) {{"
-
-    def repeat_open(self, loop, count):
-        return f"for (let {loop} = 0; {loop} < {count}; {loop}++) {{"
 
     def render(self, p):
         num = ": number" if self.typed else ""
