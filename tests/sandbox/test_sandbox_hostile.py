@@ -6,10 +6,10 @@ import contextlib
 import os
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 from hostile_programs import PROGRAMS
+from leftovers import describe, sandbox_processes
 
 from oorl.sandbox import JudgeRequest, Limits, Sandbox, StdioTest, Verdict
 
@@ -24,40 +24,6 @@ def sandbox():
         yield sb
 
 
-def sandbox_processes(uids: list[int]) -> list[int]:
-    """Host pids of live processes running as one of `uids` (the pool holds them machine-wide).
-
-    Zombies are dead: bwrap's outer process exits before reaping the namespace's init, which the
-    host's init then reaps, and that can lag on machines whose PID 1 reaps lazily.
-    """
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            uid = entry.stat().st_uid
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if uid in uids and state != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
-def describe(pids: list[int]) -> str:
-    info = []
-    for pid in pids:
-        try:
-            status = dict(
-                line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-            )
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
-            info.append(f"{pid} {status['State']} ppid={status['PPid']} {cmd!r}")
-        except (FileNotFoundError, ProcessLookupError):
-            info.append(f"{pid} (gone)")
-    return "; ".join(info)
-
-
 def run(sandbox: Sandbox, lang: str, behaviour: str, stdin: str = "", limits: Limits | None = None) -> tuple:
     request = JudgeRequest(
         language=lang,
@@ -70,7 +36,7 @@ def run(sandbox: Sandbox, lang: str, behaviour: str, stdin: str = "", limits: Li
     assert result.verdict is not Verdict.COMPILE_ERROR, (
         result.compile.output if result.compile else result.detail
     )
-    left = sandbox_processes(sandbox.uids)
+    left = sandbox_processes(sandbox)
     assert left == [], f"{lang}/{behaviour} left processes behind: {describe(left)}"
     return result, result.tests[0]
 

@@ -1,24 +1,29 @@
 """One isolated process run: the mechanism under every compile and every test.
 
-    launcher (root, one per slot, long-lived, already in the slot's cgroups: see `launcher.py`)
-      ->  fork: own process group, rlimits, oom_score_adj 1000, drop to the slot's own uid
-      ->  exec bwrap: new user, PID, network, IPC, UTS, cgroup and mount namespaces; only system
-          directories, read-only; a size-capped tmpfs for /tmp (the working directory); a scrubbed
-          environment.
+    launcher (root, one per slot, long-lived, in the slot's cgroups: see `launcher.py`)
+      ->  fork, drop to the slot's own uid, exec bwrap: the slot's house, started once
+          (new user, network, PID, IPC, UTS, cgroup and mount namespaces; only system directories,
+          read-only; the compile cache at /.oorl/cache; a scrubbed environment)
+        ->  zygote (see `zygote.py`), which forks every run of the slot into its own PID, mount,
+            IPC and UTS namespaces, with a fresh /proc, a size-capped /tmp and /dev/shm, /box bound
+            from the cache, rlimits, no capabilities.
 
 Why each layer (measured on Debian 12, see PLATFORM.md):
 - `bwrap --uid` started as root does not drop privileges, so the launcher's child drops first
   (groups, gid, uid; the launcher has already emptied its capability bounding set and inheritable
-  capabilities, which the child inherits: what `setpriv` used to do, without its exec).
+  capabilities, which the child inherits).
 - Each worker slot holds its own unprivileged uid (never a real account; unique machine-wide while
   held), so concurrent runs cannot touch each other's files and RLIMIT_NPROC (the fallback when
   there is no pids cgroup) is per slot.
 - Runs are born in the slot's cgroups: joining a cgroup v1 hierarchy costs an RCU grace period, so
-  the launcher joins once instead of every run. It is one task of the pids cgroup (pids.max allows
-  for it) and charges a few hundred KiB to the memory cgroup; every run raises its own OOM score to
-  the maximum so that the memory cgroup's OOM killer takes the run, never the launcher.
+  the launcher joins once instead of every run. The house's resident processes (launcher, bwrap,
+  zygote) are counted in the limits (pids.max and the memory limit allow for them) and are never
+  the memory cgroup's OOM victim: every run raises its own OOM score to the maximum.
+- One bwrap per run cost about 3 ms of set-up per run; the zygote forks a run in a fraction of that,
+  with the same isolation, except that the slot's runs share (one after another) a network
+  namespace that holds nothing but loopback.
 - The PID namespace dies with its init: when the program exits, every daemonised, setsid or
-  double-forked child dies with it. The slot's cgroups are then swept (all but the launcher) as a
+  double-forked child dies with it. The slot's cgroups are then swept (all but the house) as a
   second guarantee.
 - Memory is bounded by a cgroup where the machine has one; otherwise by RLIMIT_AS where that is safe
   for the runtime (see `Language.as_headroom_mb`) and the runtime's own heap flag where it is not.
@@ -37,6 +42,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -47,7 +53,9 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 _RO_DIRS = ("/usr", "/etc", "/var/lib/ghc")  # everything a toolchain reads; /root, /home, /work stay hidden
 _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
 _LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
-_STATUS_FD = 3  # where the launcher puts bwrap's status pipe in the run's process
+_ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
+_HOUSE_CACHE = "/.oorl/cache"  # where the house binds the compile cache (zygote.CACHE)
+_FOREVER_S = 1e7  # the house's wall limit at the launcher: it lives as long as the slot
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -162,12 +170,16 @@ def _claim_uid() -> tuple[int, int]:
 
 
 class Slot:
-    """One worker's private identity: its uid and its cgroups, reused run after run."""
+    """One worker's private identity, reused run after run: its uid, its cgroups, its house.
 
-    def __init__(self):
+    Every path a run binds (its box, a compiler's cache) lies under `cache_root`.
+    """
+
+    def __init__(self, cache_root: str | os.PathLike):
         caps = capabilities()
         if caps.bwrap is None:
             raise SandboxUnavailable("bubblewrap is not installed: apt-get install bubblewrap")
+        self.cache_root = Path(cache_root).absolute()
         self._lock_fd = None
         if caps.root:
             self.uid, self._lock_fd = _claim_uid()
@@ -180,29 +192,42 @@ class Slot:
             if cg is not None:
                 cg.mkdir(exist_ok=True)
         self._launcher: _Launcher | None = None
+        self._house: _House | None = None
         self._configured: tuple[int, int] | None = None
 
-    def launcher(self) -> _Launcher:
-        """This slot's launcher, started (or restarted, if it died) on demand."""
-        if self._launcher is None or not self._launcher.alive():
-            self.drop_launcher()
-            self._launcher = _Launcher([cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg) if cg])
-        return self._launcher
+    def house(self) -> _House:
+        """This slot's house, started (or restarted, if it died) on demand."""
+        if self._house is None or not self._house.alive():
+            self.drop_house()
+            if self._launcher is None or not self._launcher.alive():
+                if self._launcher is not None:
+                    self._launcher.close()
+                self._launcher = _Launcher(
+                    [cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg) if cg]
+                )
+            self._house = _House(self._launcher, self)
+        return self._house
 
-    def drop_launcher(self) -> None:
-        """Forget a launcher that died or stopped answering (killing it if need be): the next run starts
+    def drop_house(self) -> None:
+        """Forget a house that died or stopped answering (killing it if need be): the next run starts
         a new one."""
-        if self._launcher is not None:
-            self._launcher.close()
-            self._launcher = None
+        if self._house is not None:
+            self._house.close()
+            self._house = None
             self._configured = None
+
+    @property
+    def resident_pids(self) -> frozenset[int]:
+        """Host pids of the slot's long-lived processes (launcher, bwrap, zygote): never a run's."""
+        return self._house.resident if self._house is not None else frozenset()
 
     def configure(self, limits: RunLimits) -> None:
         if self._configured == (limits.memory_mb, limits.processes):
             return  # nothing else writes these files: unchanged since the last run
         self._configured = None
+        house = self.house()
         if self.memory_cg is not None:
-            nbytes = str(limits.memory_mb * 2**20)
+            nbytes = str(limits.memory_mb * 2**20 + house.memory_bytes)
             with contextlib.suppress(OSError):  # memsw exists only with swap accounting
                 (self.memory_cg / "memory.memsw.limit_in_bytes").write_text("-1")
             _write_first(self.memory_cg, ("memory.limit_in_bytes", "memory.max"), nbytes)
@@ -211,8 +236,8 @@ class Slot:
             with contextlib.suppress(OSError):
                 (self.memory_cg / "memory.max_usage_in_bytes").write_text("0")
         if self.pids_cg is not None:
-            # the launcher is one task of this cgroup: the run itself may still start `processes`
-            (self.pids_cg / "pids.max").write_text(str(limits.processes + 1))
+            # the run may start `processes` (its namespace's init among them) besides the house
+            (self.pids_cg / "pids.max").write_text(str(limits.processes + len(house.resident)))
         self._configured = (limits.memory_mb, limits.processes)
 
     def oom_kills(self) -> int:
@@ -226,15 +251,24 @@ class Slot:
                         return int(value)
         return 0
 
+    def cgroup_pids(self) -> set[int]:
+        return {
+            int(p)
+            for cg in (self.pids_cg, self.memory_cg)
+            if cg
+            for p in (cg / "cgroup.procs").read_text().split()
+        }
+
     def sweep(self, timeout: float = 5.0) -> None:
-        """Kill anything still alive in this slot's cgroups (normally nothing: the PID namespace is gone),
-        repeating until they are empty, since a dying fork bomb can still be forking."""
+        """Kill anything but the house still alive in this slot's cgroups (normally nothing: the run's
+        PID namespace is gone), repeating until they are empty, since a dying fork bomb can still be
+        forking."""
         deadline = time.monotonic() + timeout
-        spare = self._launcher.pid if self._launcher is not None else None
+        spare = self.resident_pids
         for cg in (self.pids_cg, self.memory_cg):
             if cg is None:
                 continue
-            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split() if int(p) != spare]:
+            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split() if int(p) not in spare]:
                 for pid in pids:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
@@ -243,6 +277,7 @@ class Slot:
                 time.sleep(0.002)
 
     def close(self) -> None:
+        self.drop_house()
         if self._launcher is not None:
             self._launcher.close()
             self._launcher = None
@@ -264,16 +299,7 @@ def _write_first(directory: Path, names: tuple[str, ...], value: str) -> None:
             return
 
 
-def _bwrap_argv(
-    caps: Capabilities,
-    *,
-    box: Path | None,
-    box_writable: bool,
-    binds: tuple[tuple[Path, str], ...],
-    disk_mb: int,
-    env: dict[str, str],
-    status_fd: int,
-) -> list[str]:
+def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
     argv = [
         caps.bwrap,
         "--unshare-all",
@@ -281,8 +307,12 @@ def _bwrap_argv(
         "--new-session",
         "--hostname",
         "sandbox",
-        "--json-status-fd",
-        str(status_fd),
+        # inside the house's user namespace only: namespaces and mounts for each run, and emptying
+        # its bounding set (see zygote.py; every run drops all of them before its program starts)
+        "--cap-add",
+        "CAP_SYS_ADMIN",
+        "--cap-add",
+        "CAP_SETPCAP",
     ]
     for d in _RO_DIRS:
         if os.path.isdir(d):
@@ -292,30 +322,72 @@ def _bwrap_argv(
             argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
         elif os.path.isdir(f"/{name}"):
             argv += ["--ro-bind", f"/{name}", f"/{name}"]
-    # The writable file systems share the disk budget: /dev/shm (POSIX shared memory) an eighth, /tmp the rest.
-    shm = disk_mb * 2**20 // 8
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(shm), "--tmpfs", "/dev/shm"]
-    argv += ["--size", str(disk_mb * 2**20 - shm), "--tmpfs", "/tmp"]
-    if box is not None:
-        argv += ["--bind" if box_writable else "--ro-bind", str(box), "/box"]
-    for host, dest in binds:
-        argv += ["--bind", str(host), dest]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--dir", "/box"]
+    argv += ["--bind", str(cache_root), _HOUSE_CACHE]
     # bwrap builds the root and /dev as tmpfs: writable, they would bypass the disk budget
-    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
-    argv += ["--chdir", "/box" if box is not None and box_writable else "/tmp", "--clearenv"]
-    for key, value in {**BASE_ENV, **env}.items():
-        argv += ["--setenv", key, value]
-    return argv
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv"]
+    argv += ["--setenv", "PATH", BASE_ENV["PATH"], "--"]
+    return argv + ["/usr/bin/python3", "-I", "-S", "-c", _ZYGOTE_SCRIPT.read_text()]
 
 
 class LauncherLost(RuntimeError):
-    """The slot's launcher died (or stopped answering) during a run."""
+    """The slot's launcher or house died (or stopped answering) during a run."""
 
 
-class _Launcher:
-    """Our end of a slot's launcher process (see `oorl.sandbox.launcher`)."""
+class _Server:
+    """Our end of a process that forks runs on request (a launcher, a house's zygote): one run at a
+    time, its messages on a SOCK_SEQPACKET socket."""
+
+    sock: socket.socket
+
+    def __init__(self):
+        self._ids = 0
+        self._current: _Run | None = None
+
+    def _receive(self, timeout: float | None) -> dict:
+        """The next message; {} on timeout. Raises LauncherLost if the server is gone."""
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            return {}
+        try:
+            data = self.sock.recv(1 << 16)
+        except OSError as e:
+            raise LauncherLost(str(e)) from None
+        if not data:
+            raise LauncherLost(f"{self} exited")
+        return json.loads(data)
+
+    def _ready(self) -> int:
+        try:
+            ready = self._receive(timeout=30)
+        except LauncherLost as e:
+            ready, why = {}, f"{self} did not start: {e}"
+        else:
+            why = f"{self} did not start in 30 s"
+        if "ready" not in ready:
+            self.close()
+            raise SandboxUnavailable(why)
+        return ready["ready"]
+
+    def start(self, fds: list[int], **request) -> _Run:
+        if self._current is not None and not self._current.wait(timeout=30):
+            # one run at a time: the server reads nothing but kill requests until it has reaped
+            # the last one (normally long done: we stop waiting for it once it reports the exit)
+            raise LauncherLost(f"{self} did not finish the previous run in 30 s")
+        self._ids += 1
+        try:
+            socket.send_fds(self.sock, [json.dumps({"op": "run", "id": self._ids, **request}).encode()], fds)
+        except OSError as e:
+            raise LauncherLost(str(e)) from None
+        self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
+        return self._current
+
+
+class _Launcher(_Server):
+    """A slot's launcher process (see `oorl.sandbox.launcher`)."""
 
     def __init__(self, cgroup_procs: list[Path]):
+        super().__init__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
@@ -332,61 +404,13 @@ class _Launcher:
         finally:
             theirs.close()
         self.sock = ours
-        self._ids = 0
-        self._current: _Run | None = None
-        try:
-            ready = self._receive(timeout=30)
-        except LauncherLost as e:
-            self.close()
-            raise SandboxUnavailable(f"the sandbox launcher did not start: {e}") from None
-        self.pid: int = ready["ready"]
+        self.pid: int = self._ready()
+
+    def __str__(self) -> str:
+        return "the sandbox launcher"
 
     def alive(self) -> bool:
         return self.proc.poll() is None and self.sock.fileno() >= 0
-
-    def _receive(self, timeout: float | None) -> dict:
-        """The next message; {} on timeout. Raises LauncherLost if the launcher is gone."""
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            return {}
-        try:
-            data = self.sock.recv(1 << 16)
-        except OSError as e:
-            raise LauncherLost(str(e)) from None
-        if not data:
-            raise LauncherLost(f"the launcher exited ({self.proc.poll()})")
-        return json.loads(data)
-
-    def start(
-        self,
-        *,
-        argv: list[str],
-        env: dict[str, str],
-        rlimits: list,
-        uid: int | None,
-        wall_s: float,
-        fds: list[int],
-    ) -> _Run:
-        if self._current is not None and not self._current.wait(timeout=30):
-            # one run at a time: the launcher reads nothing but kill requests until it has reaped
-            # the last one (normally long done: we stop waiting for it once bwrap reports the exit)
-            raise LauncherLost("the launcher did not finish the previous run in 30 s")
-        self._ids += 1
-        request = {
-            "op": "run",
-            "id": self._ids,
-            "argv": argv,
-            "env": env,
-            "rlimits": rlimits,
-            "uid": uid,
-            "wall_s": wall_s,
-        }
-        try:
-            socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
-        except OSError as e:
-            raise LauncherLost(str(e)) from None
-        self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
-        return self._current
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -398,16 +422,84 @@ class _Launcher:
             self.proc.wait()
 
 
-class _Run:
-    """One run forked by the launcher. Its messages: the pid once forked (or why it could not fork),
-    the wait status once reaped. `returncode` as `Popen`'s."""
+class _House(_Server):
+    """A slot's house: bwrap, started by the launcher as one long run, and the zygote inside it."""
 
-    def __init__(self, launcher: _Launcher, run_id: int):
-        self.launcher, self.id = launcher, run_id
+    def __init__(self, launcher: _Launcher, slot: Slot):
+        super().__init__()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the house; bwrap's and the zygote's complaints, if any
+        try:
+            with open(os.devnull, "rb") as devnull:
+                self.run = launcher.start(
+                    [theirs.fileno(), devnull.fileno(), self.log.fileno()],
+                    argv=_house_argv(capabilities(), slot.cache_root),
+                    env={"PATH": BASE_ENV["PATH"]},  # bwrap keeps it; the house gets only --setenv's
+                    rlimits=[],
+                    uid=slot.uid if capabilities().root else None,
+                    wall_s=_FOREVER_S,
+                )
+        except LauncherLost as e:
+            raise SandboxUnavailable(f"cannot start the sandbox house: {e}") from None
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.launcher = launcher
+        self._ready()
+        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})
+        self.memory_bytes = 0
+        if capabilities().root:
+            for pid in self.resident:  # the run is the memory cgroup's OOM victim, never the house
+                with contextlib.suppress(OSError), open(f"/proc/{pid}/oom_score_adj", "w") as f:
+                    f.write("-1000")
+        if slot.memory_cg is not None:  # what the house itself is charged, on top of each run's limit
+            with contextlib.suppress(OSError, ValueError):
+                self.memory_bytes = int((slot.memory_cg / "memory.usage_in_bytes").read_text())
+
+    def __str__(self) -> str:
+        self.log.seek(0)
+        complaint = self.log.read()[-2000:].decode(errors="replace").strip()
+        return "the sandbox house" + (f" ({complaint})" if complaint else "")
+
+    def alive(self) -> bool:
+        return not self.run.poll() and self.sock.fileno() >= 0
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()  # the zygote sees EOF and exits, and bwrap with it
+        if not self.run.wait(timeout=5):
+            self.run.kill()
+            self.run.wait(timeout=5)
+        self.log.close()
+
+
+def _descendants(root: int) -> set[int]:
+    """Host pids of every live descendant of `root`."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                with open(f"/proc/{entry.name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+class _Run:
+    """One run forked by a server. Its messages: the pid once forked (or why it could not start),
+    the wait status once over. `returncode` as `Popen`'s."""
+
+    def __init__(self, server: _Server, run_id: int):
+        self.server, self.id = server, run_id
         self.pid: int | None = None
         self.returncode: int | None = None
-        self.error = ""  # the launcher could not fork it
-        self.lost = False  # the launcher died or stopped answering
+        self.error = ""  # the server could not start it
+        self.lost = False  # the server died or stopped answering
 
     @property
     def done(self) -> bool:
@@ -419,9 +511,9 @@ class _Run:
         while not self.done:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                message = self.launcher._receive(remaining)
+                message = self.server._receive(remaining)
             except LauncherLost:
-                self.lost = True  # bwrap dies with its parent (--die-with-parent)
+                self.lost = True  # bwrap and every run die with their parent
                 break
             if not message:  # timed out
                 break
@@ -439,10 +531,10 @@ class _Run:
         return self.wait(0.0)
 
     def kill(self) -> None:
-        """SIGKILL the run's process group (the launcher does it: it has not reaped the run yet)."""
+        """SIGKILL the run (the server does it: it has not reaped the run yet)."""
         if not self.done:
             with contextlib.suppress(OSError):
-                self.launcher.sock.send(json.dumps({"op": "kill", "id": self.id}).encode())
+                self.server.sock.send(json.dumps({"op": "kill", "id": self.id}).encode())
 
 
 def execute(
@@ -457,9 +549,9 @@ def execute(
     env: dict[str, str] | None = None,
 ) -> ExecResult:
     """Run `argv` in the sandbox of `slot`; `box` is bound at /box (writable for a compile step) and each
-    (host directory, sandbox path) of `binds` writable (the slot's own compiler caches)."""
+    (host directory, sandbox path under /tmp) of `binds` writable (the slot's own compiler caches).
+    Both lie under the slot's cache root."""
     caps = capabilities()
-    slot.configure(limits)
     # CPU time: SIGXCPU at the soft limit (a time_limit verdict), SIGKILL a second later for a program
     # that ignores it.
     cpu = max(1, int(limits.cpu_s + 0.999))
@@ -470,62 +562,50 @@ def execute(
         ("RLIMIT_FSIZE", file_size, file_size),
         ("RLIMIT_NOFILE", limits.open_files, limits.open_files),
     ]
-    if slot.pids_cg is None and caps.root:
-        rlimits.append(("RLIMIT_NPROC", limits.processes, limits.processes))
-    if slot.memory_cg is None and limits.as_headroom_mb is not None:
-        address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
-        rlimits.append(("RLIMIT_AS", address_space, address_space))
-    cmd = [
-        *_bwrap_argv(
-            caps,
-            box=box,
-            box_writable=box_writable,
-            binds=binds,
-            disk_mb=limits.disk_mb,
-            env=env or {},
-            status_fd=_STATUS_FD,
-        ),
-        "--",
-        *argv,
-    ]
+    request = {
+        "argv": list(argv),
+        "env": {**BASE_ENV, **(env or {})},
+        "wall_s": limits.wall_s,
+        "box": None if box is None else str(Path(box).relative_to(slot.cache_root)),
+        "box_writable": box_writable,
+        "binds": [(str(Path(host).relative_to(slot.cache_root)), dest) for host, dest in binds],
+        "disk_bytes": limits.disk_mb * 2**20,
+        "cwd": "/box" if box is not None and box_writable else "/tmp",
+    }
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    status_r, status_w = os.pipe()
     # Our ends as file objects: each is closed exactly once (a second close of a bare fd number could
     # close a file another thread has just opened under the same number)
     stdin_f = open(stdin_w, "wb", buffering=0)  # noqa: SIM115 - closed below
-    ours = [stdin_f, *(open(fd, "rb", buffering=0) for fd in (out_r, err_r, status_r))]  # noqa: SIM115
-    oom_before = slot.oom_kills()
+    ours = [stdin_f, *(open(fd, "rb", buffering=0) for fd in (out_r, err_r))]  # noqa: SIM115
     start = time.monotonic()
     try:
         try:
-            # bwrap's init inside the sandbox keeps the environment it was started with (readable in
-            # /proc/1/environ): it gets nothing of ours
-            proc = slot.launcher().start(
-                argv=cmd,
-                env={"PATH": "/usr/bin:/bin"},
-                rlimits=rlimits,
-                uid=slot.uid if caps.root else None,
-                wall_s=limits.wall_s,
-                fds=[stdin_r, out_w, err_w, status_w],
-            )
+            slot.configure(limits)
+            if slot.pids_cg is None and caps.root:  # per uid: the house's processes count too
+                nproc = limits.processes + len(slot.resident_pids)
+                rlimits.append(("RLIMIT_NPROC", nproc, nproc))
+            if slot.memory_cg is None and limits.as_headroom_mb is not None:
+                address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
+                rlimits.append(("RLIMIT_AS", address_space, address_space))
+            oom_before = slot.oom_kills()
+            proc = slot.house().start([stdin_r, out_w, err_w], rlimits=rlimits, **request)
         except (OSError, LauncherLost, SandboxUnavailable) as e:
             if isinstance(e, LauncherLost):
-                slot.drop_launcher()
+                slot.drop_house()
             return ExecResult(
                 None, None, b"", b"", 0.0, setup_failed=True, setup_error=f"cannot start the sandbox: {e}"
             )
         finally:
-            for fd in (stdin_r, out_w, err_w, status_w):  # the launcher holds its own copies
+            for fd in (stdin_r, out_w, err_w):  # the zygote holds its own copies
                 os.close(fd)
-        status: dict = {}
         try:
-            out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, status, limits)
+            out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, limits)
         finally:
-            _stop(proc, status.get("child-pid"), finished="exit-code" in status)
+            _stop(proc)
             if proc.lost:
-                slot.drop_launcher()
+                slot.drop_house()
             slot.sweep()
     finally:
         for f in ours:
@@ -545,46 +625,28 @@ def execute(
         result.setup_error = (
             f"cannot start the sandbox: {proc.error}"
             if proc.error
-            else "the sandbox launcher died during the run"
+            else "the sandbox house died during the run"
         )
-        return result
-    if "child-pid" not in status and not (timed_out or exceeded):
-        result.setup_failed = True
-        result.setup_error = (
-            f"sandbox set-up failed (exit {proc.returncode}): {err.decode(errors='replace')[-2000:]}"
-        )
-        return result
-    code = status.get("exit-code", proc.returncode)
-    if "exit-code" in status and code > 128:
-        result.signal = code - 128  # bwrap reports a signal death of the program as 128 + signal
-    elif code is not None and code < 0:
-        result.signal = -code
+    elif proc.returncode < 0:
+        result.signal = -proc.returncode
     else:
-        result.exit_code = code
+        result.exit_code = proc.returncode
     return result
 
 
 def _communicate(
-    proc: _Run,
-    stdin: bytes,
-    stdin_f,
-    stdout_f,
-    stderr_f,
-    status_f,
-    status: dict,
-    limits: RunLimits,
+    proc: _Run, stdin: bytes, stdin_f, stdout_f, stderr_f, limits: RunLimits
 ) -> tuple[bytes, bytes, bool, bool]:
-    """Feed stdin, collect stdout/stderr up to the output cap, read bwrap's JSON status lines into
-    `status`, and stop at the wall-clock limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
+    """Feed stdin, collect stdout/stderr up to the output cap until the run is over (its status comes
+    once every process of it is gone, so both pipes are closed by then), and stop at the wall-clock
+    limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
     cap = limits.output_bytes
-    out, err, status_buf = bytearray(), bytearray(), bytearray()
+    out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limits.wall_s
     sel = selectors.DefaultSelector()
     sel.register(stdout_f, selectors.EVENT_READ, out)
     sel.register(stderr_f, selectors.EVENT_READ, err)
-    sel.register(status_f, selectors.EVENT_READ, status_buf)
-    sel.register(proc.launcher.sock, selectors.EVENT_READ, proc)  # its messages, or a lost launcher
-    watching = 1  # the launcher's socket stays registered until the run is over
+    sel.register(proc.server.sock, selectors.EVENT_READ, proc)  # its messages, or a lost server
     view = memoryview(stdin)
     if stdin:
         os.set_blocking(stdin_f.fileno(), False)
@@ -593,7 +655,7 @@ def _communicate(
         stdin_f.close()
     timed_out = exceeded = False
     try:
-        while len(sel.get_map()) > watching and not exceeded:
+        while sel.get_map() and not exceeded:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -610,74 +672,30 @@ def _communicate(
                     if not view:
                         sel.unregister(key.fileobj)
                         key.fileobj.close()
-                    continue
-                if key.data is proc:
+                elif key.data is proc:
                     if proc.poll():
                         sel.unregister(key.fileobj)
-                        watching = 0
-                    continue
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    continue
-                key.data.extend(chunk)
-                if key.data is status_buf:
-                    status.update(_parse_status(status_buf))
-                elif len(out) + len(err) > cap:
-                    exceeded = True
-                    break
-        status.update(_parse_status(status_buf))
-        # bwrap writes the program's exit status, then exits and so closes the pipes: no need to wait
-        # for the launcher to reap it (_stop waits for the namespace's init; the sweep takes the rest)
-        finished = "exit-code" in status
-        if not (timed_out or exceeded or finished or proc.wait(max(0.0, deadline - time.monotonic()))):
-            timed_out = True
+                        if stdin_f in (k.fileobj for k in sel.get_map().values()):
+                            sel.unregister(stdin_f)  # nobody left to read it
+                else:
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        sel.unregister(key.fileobj)
+                        continue
+                    key.data.extend(chunk)
+                    if len(out) + len(err) > cap:
+                        exceeded = True
+                        break
     finally:
         sel.close()
         with contextlib.suppress(OSError):
             stdin_f.close()
-    status.update(_parse_status(status_buf))
     return bytes(out[:cap]), bytes(err[: max(0, cap - len(out))]), timed_out, exceeded
 
 
-def _parse_status(data: bytes | bytearray) -> dict:
-    status: dict = {}
-    for line in bytes(data).splitlines():
-        with contextlib.suppress(ValueError):
-            status.update(json.loads(line))
-    return status
-
-
-def _stop(proc: _Run, child_pid: int | None, finished: bool) -> None:
-    """End a run and wait until its PID namespace is gone.
-
-    Killing the namespace's init (bwrap's child) takes the whole namespace down. The outer bwrap
-    exits as soon as it knows the exit status, possibly while that init is still reaping the
-    namespace, so we also wait for the init itself to finish exiting.
-    """
-    if not finished:
-        if not proc.poll() and child_pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child_pid, signal.SIGKILL)
-            proc.wait(timeout=2)
-        if not proc.poll():
-            proc.kill()
-            if not proc.wait(timeout=30):
-                proc.lost = True  # the launcher does not answer: the slot replaces it
-    if child_pid:
-        _wait_gone(child_pid, timeout=5)
-
-
-def _wait_gone(pid: int, timeout: float) -> None:
-    """SIGKILL `pid` and wait until it has exited (a zombie counts as gone), for at most `timeout`."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        if not select.select([pidfd], [], [], 0)[0]:  # readable once the process has exited
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            select.select([pidfd], [], [], timeout)
-    finally:
-        os.close(pidfd)
+def _stop(proc: _Run) -> None:
+    """End a run: its status comes once its PID namespace is gone."""
+    if not proc.poll():
+        proc.kill()
+        if not proc.wait(timeout=30):
+            proc.lost = True  # the zygote does not answer: the slot replaces its house

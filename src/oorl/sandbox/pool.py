@@ -33,9 +33,9 @@ class Sandbox:
         self._all_slots: list[Slot] = []
         try:
             for _ in range(self.workers):
-                slot = Slot()
+                slot = Slot(self.cache.root)
                 self._all_slots.append(slot)
-                slot.launcher()  # start it now: the first run should not pay for it
+                slot.house()  # start it now: the first run should not pay for it
                 self._slots.put(slot)
         except BaseException:
             for slot in self._all_slots:
@@ -47,6 +47,12 @@ class Sandbox:
     def uids(self) -> list[int]:
         """The unprivileged uids this pool's runs execute as."""
         return [slot.uid for slot in self._all_slots]
+
+    @property
+    def resident_pids(self) -> frozenset[int]:
+        """Host pids of the pool's long-lived processes (each slot's launcher, bwrap and zygote),
+        which run as those uids too: every other process of theirs belongs to a run."""
+        return frozenset().union(*(slot.resident_pids for slot in self._all_slots))
 
     def judge(self, request: JudgeRequest) -> JudgeResult:
         slot = self._slots.get()

@@ -1,0 +1,73 @@
+"""Runs of one slot share its house (bwrap and the zygote): nothing of one run reaches the next, a
+run cannot reach the house or the compile cache, and a house that dies is replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+
+import pytest
+from leftovers import sandbox_processes
+
+from oorl.sandbox import Sandbox, Verdict
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with tempfile.TemporaryDirectory() as cache, Sandbox(workers=1, cache_dir=cache) as sb:
+        yield sb
+
+
+def bash(sandbox: Sandbox, script: str) -> str:
+    result = sandbox.run("bash", script)
+    assert result.verdict is Verdict.ACCEPTED, (result.detail, result.tests[0].stderr)
+    return result.tests[0].stdout
+
+
+def test_nothing_of_a_run_reaches_the_next(sandbox):
+    bash(
+        sandbox,
+        "echo left > /tmp/left; echo left > /dev/shm/left; ipcmk -M 4096 >/dev/null; ipcmk -Q >/dev/null\n"
+        "(trap '' HUP; setsid sleep 300 &) ; hostname changed 2>/dev/null; echo planted",
+    )
+    assert sandbox_processes(sandbox) == []
+    seen = bash(
+        sandbox,
+        "ls -A /tmp /dev/shm; ipcs -m | grep -c '^0x' || true; ipcs -q | grep -c '^0x' || true; "
+        "hostname; for comm in /proc/[0-9]*/comm; do read -r name < $comm; echo $name; done",
+    )
+    # the processes (builtins only, so no others): the run's init (the zygote's fork), this script
+    assert seen.split() == ["/dev/shm:", "/tmp:", "0", "0", "sandbox", "python3", "bash"], seen
+
+
+def test_a_run_sees_neither_the_cache_nor_the_house(sandbox):
+    sandbox.run("python", "print('another program')")  # something else in the cache
+    seen = bash(
+        sandbox,
+        "ls -A /.oorl 2>/dev/null || echo 'no cache'; umount /.oorl 2>/dev/null || echo 'no umount'\n"
+        "unshare -Urm sh -c 'umount -l /.oorl; ls /.oorl/cache' 2>/dev/null || echo 'no cache as nested root'\n"
+        "ls /proc | grep '^[0-9]' | head -1; kill -KILL 1; kill -TERM 1; kill -INT 1; echo alive\n"
+        "cat /proc/1/environ 2>/dev/null || echo 'no init environ'\n"
+        "grep -c . /proc/1/maps 2>/dev/null || echo 'no init maps'",
+    )
+    assert seen.splitlines() == [
+        "no cache",
+        "no umount",
+        "no cache as nested root",
+        "1",
+        "alive",
+        "no init environ",
+        "no init maps",
+    ], seen
+
+
+def test_a_dead_house_is_replaced(sandbox):
+    assert bash(sandbox, "echo one") == "one\n"
+    before = sandbox.resident_pids
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)  # launcher, bwrap and zygote alike
+    time.sleep(0.1)
+    assert bash(sandbox, "echo two") == "two\n"
+    assert sandbox.resident_pids and not sandbox.resident_pids & before
