@@ -71,3 +71,10 @@ def test_a_dead_house_is_replaced(sandbox):
     time.sleep(0.1)
     assert bash(sandbox, "echo two") == "two\n"
     assert sandbox.resident_pids and not sandbox.resident_pids & before
+
+
+def test_a_program_holds_only_its_stdin_stdout_and_stderr(sandbox):
+    code = "import os\nprint([fd for fd in range(1024) if os.path.exists(f'/proc/self/fd/{fd}')])"
+    result = sandbox.run("python", code)
+    assert result.verdict is Verdict.ACCEPTED, result.detail
+    assert result.tests[0].stdout == "[0, 1, 2]\n"

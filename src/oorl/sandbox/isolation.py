@@ -55,6 +55,7 @@ _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
 _LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
 _ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 _HOUSE_CACHE = "/.oorl/cache"  # where the house binds the compile cache (zygote.CACHE)
+_ZYGOTE_DEPTH = 2  # the zygote is the init of a PID namespace inside bwrap's (see zygote.main)
 _FOREVER_S = 1e7  # the house's wall limit at the launcher: it lives as long as the slot
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -218,8 +219,16 @@ class Slot:
 
     @property
     def resident_pids(self) -> frozenset[int]:
-        """Host pids of the slot's long-lived processes (launcher, bwrap, zygote): never a run's."""
-        return self._house.resident if self._house is not None else frozenset()
+        """Host pids of the slot's own processes: launcher, bwrap, zygote, and the next run's init,
+        forked ahead and idle until the run arrives. Never a run's."""
+        if self._house is None:
+            return frozenset()
+        zygote = self._house.zygote
+        try:
+            with open(f"/proc/{zygote}/task/{zygote}/children") as f:
+                return self._house.resident | {int(pid) for pid in f.read().split()}
+        except OSError:  # the zygote died
+            return self._house.resident
 
     def configure(self, limits: RunLimits) -> None:
         if self._configured == (limits.memory_mb, limits.processes):
@@ -264,11 +273,14 @@ class Slot:
         PID namespace is gone), repeating until they are empty, since a dying fork bomb can still be
         forking."""
         deadline = time.monotonic() + timeout
-        spare = self.resident_pids
         for cg in (self.pids_cg, self.memory_cg):
             if cg is None:
                 continue
-            while pids := [int(p) for p in (cg / "cgroup.procs").read_text().split() if int(p) not in spare]:
+            while True:
+                pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
+                resident = self.resident_pids  # read after: an init forked since is in both
+                if not (pids := [p for p in pids if p not in resident]):
+                    break
                 for pid in pids:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
@@ -446,7 +458,10 @@ class _House(_Server):
         self.sock = ours
         self.launcher = launcher
         self._ready()
-        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})
+        # bwrap's processes and the zygote; not the runs' inits, which live in PID namespaces below it
+        nested = {pid: depth for pid, depth in _descendants(launcher.pid).items() if depth <= _ZYGOTE_DEPTH}
+        self.resident = frozenset({launcher.pid, *nested})
+        self.zygote = next(pid for pid, depth in nested.items() if depth == _ZYGOTE_DEPTH)
         self.memory_bytes = 0
         if capabilities().root:
             for pid in self.resident:  # the run is the memory cgroup's OOM victim, never the house
@@ -473,20 +488,19 @@ class _House(_Server):
         self.log.close()
 
 
-def _descendants(root: int) -> set[int]:
-    """Host pids of every live descendant of `root`."""
+def _descendants(root: int) -> dict[int, int]:
+    """Every live descendant of `root`: its host pid and how deep its PID namespace lies below ours."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                with open(f"/proc/{entry.name}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [root]
+            with contextlib.suppress(OSError, IndexError), open(f"/proc/{entry.name}/stat") as f:
+                children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = {}, [root]
     while todo:
         for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
+            with contextlib.suppress(OSError, StopIteration), open(f"/proc/{child}/status") as f:
+                found[child] = len(next(line for line in f if line.startswith("NSpid:")).split()) - 2
+                todo.append(child)
     return found
 
 

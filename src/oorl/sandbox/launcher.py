@@ -7,7 +7,7 @@ so it is born in the right cgroups and never migrates.
     our process  --(socketpair: a JSON request + the run's stdin/stdout/stderr/status fds)-->  launcher
     launcher (root, the slot's cgroups, oom_score_adj -1000 if allowed, no capability bounding set,
               child subreaper)
-      -> fork: own process group, fds 0-3, signals reset, oom_score_adj 1000, rlimits, slot uid
+      -> fork: own process group, the request's fds as 0, 1, 2..., signals reset, oom_score_adj 1000, rlimits, slot uid
          -> exec bwrap (scrubbed environment; its --new-session gives the program its own session)
 
 The launcher is the run's parent: it reports the pid once forked and the wait status once reaped,
@@ -81,7 +81,7 @@ def _child(req: dict, fds: list[int]) -> None:
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds]  # out of the way of 0..3 first
         for target, fd in enumerate(high):
             os.dup2(fd, target)
-        os.closerange(4, 1 << 20)  # the launcher's socket, pidfds, the received copies
+        os.closerange(len(high), 1 << 20)  # the launcher's socket, pidfds, the received copies
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec would keep that
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])

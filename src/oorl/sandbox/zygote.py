@@ -71,20 +71,21 @@ def _bind(source: str, target: str, writable: bool) -> None:
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (0 if writable else MS_RDONLY))
 
 
-def _drop_privileges() -> None:
-    """Every capability (effective, permitted, inheritable, bounding), and no way to gain one back."""
+def _drop_bounding_set() -> None:
+    """No capability can come back with an exec, and nothing can gain privileges (inherited by every
+    run; the zygote itself never execs)."""
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     with open("/proc/sys/kernel/cap_last_cap") as f:
         last = int(f.read())
     for cap in range(last + 1):
         _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
 
 
-def _init(req: dict, fds: list[int], report: int) -> None:
-    """The run's init (PID 1 of its namespace): set the run up, spawn the program, report its wait
-    status on `report`. Never returns."""
+def _init(channel: socket.socket) -> None:
+    """The next run's init (PID 1 of its namespace), forked before the run is asked for: it sets up
+    what every run has, then waits on `channel` for its request and the program's stdin, stdout and
+    stderr, sets the run up, spawns the program and reports its wait status. Never returns."""
+    req = {"argv": ["the program"]}
     try:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the zygote died: so does the run
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # our /proc/self files are ours again, until the end
@@ -92,6 +93,16 @@ def _init(req: dict, fds: list[int], report: int) -> None:
         _check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
         _mount(None, "/", None, MS_REC | MS_SLAVE)  # nothing we mount reaches the house
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _check(libc.sethostname(b"sandbox", 7), "sethostname")
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # the memory cgroup's OOM killer takes the run, never the house
+
+        data, fds, _, _ = socket.recv_fds(channel, MAX_MESSAGE, 8)
+        if not data:
+            os._exit(0)  # the zygote is gone
+        req = json.loads(data)
+        for fd in fds:
+            os.set_inheritable(fd, False)  # the program gets its own 0, 1, 2 and nothing else
         # The writable file systems share the disk budget: /dev/shm an eighth, /tmp the rest.
         shm = req["disk_bytes"] // 8
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['disk_bytes'] - shm},mode=0755")
@@ -104,13 +115,11 @@ def _init(req: dict, fds: list[int], report: int) -> None:
         # no other program's files: the cache's mount is hidden under an empty one (it cannot be
         # unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace)
         _mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0")
-        _check(libc.sethostname(b"sandbox", 7), "sethostname")
         os.chdir(req["cwd"])
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # the memory cgroup's OOM killer takes the run, never the house
         for name, soft, hard in req["rlimits"]:
             resource.setrlimit(getattr(resource, name), (soft, hard))
-        _drop_privileges()
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "drop every capability")
         _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")  # the program cannot ptrace us
         for sig in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):  # what Python changed
             signal.signal(sig, signal.SIG_DFL)  # default: an init ignores them from inside
@@ -129,12 +138,42 @@ def _init(req: dict, fds: list[int], report: int) -> None:
             pid, status = os.waitpid(-1, 0)
             if pid == program:
                 break
-        os.write(report, json.dumps({"status": status}).encode())
-        os._exit(0)  # the kernel now kills everything else in this PID namespace
+        # Then whatever it left (daemons, setsid children): every other process of this PID
+        # namespace, each of them a child of ours once its parent is dead. When none is left, the run
+        # is over, and we report it before our own exit tears the namespaces down.
+        with contextlib.suppress(ProcessLookupError):  # none
+            os.kill(-1, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                os.waitpid(-1, 0)
+        channel.send(json.dumps({"status": status}).encode())
+        os._exit(0)
     except BaseException as e:  # noqa: BLE001 - report anything, then die
         with contextlib.suppress(OSError):
-            os.write(report, json.dumps({"error": f"cannot start {req['argv'][0]}: {e}"}).encode())
+            channel.send(json.dumps({"error": f"cannot start {req['argv'][0]}: {e}"}).encode())
         os._exit(127)
+
+
+class _Spare:
+    """The next run's init, forked into a new PID namespace ahead of the request."""
+
+    def __init__(self, own_pid_ns: int):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.pid = -1
+        try:
+            _check(libc.unshare(CLONE_NEWPID), "unshare PID namespace")  # for our next child only
+            self.pid = os.fork()
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            if self.pid != 0:  # back to our own namespace for the children after it
+                _check(libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
+            if self.pid == 0:
+                ours.close()
+                _init(theirs)
+            theirs.close()
+        self.channel = ours
 
 
 def _send(sock: socket.socket, **message) -> bool:
@@ -145,45 +184,37 @@ def _send(sock: socket.socket, **message) -> bool:
     return True
 
 
-def _serve_run(sock: socket.socket, req: dict, fds: list[int], own_pid_ns: int) -> bool:
-    """Fork one run's init into a new PID namespace, report its program's status. False when our
-    process is gone."""
+def _serve_run(sock: socket.socket, req: dict, fds: list[int], init: _Spare) -> tuple[bool, int | None]:
+    """Hand one run to `init`, report its program's status. Returns whether our process is still
+    there, and the pid of the init if it is still exiting (to reap before the next run)."""
     deadline = time.monotonic() + req["wall_s"] + BACKSTOP_S
-    report_r, report_w = os.pipe()
-    for fd in fds:
-        os.set_inheritable(fd, False)  # the program gets its own 0, 1, 2 and nothing else
-    init, error = -1, None
     try:
-        _check(libc.unshare(CLONE_NEWPID), "unshare PID namespace")  # for our next child only
-        init = os.fork()
-    except OSError as e:  # the pids cgroup is full, or the machine is
-        error = e
+        socket.send_fds(init.channel, [json.dumps(req).encode()], fds)
+    except OSError as e:  # it died since we looked (killed from outside)
+        return _send(sock, id=req["id"], error=f"the run's init is gone: {e}"), None
     finally:
-        if init != 0:  # back to our own namespace for the children after it
-            _check(libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
-    if init == 0:
-        _init(req, fds, report_w)
-    os.close(report_w)
-    for fd in fds:
-        os.close(fd)
-    if error is not None:
-        os.close(report_r)
-        return _send(sock, id=req["id"], error=f"fork: {error}")
+        for fd in fds:
+            os.close(fd)
+    pidfd = os.pidfd_open(init.pid)
+    watch = [sock, init.channel, pidfd]
     try:
-        pidfd = os.pidfd_open(init)
-        watch = [sock, pidfd]
-        if not _send(sock, id=req["id"], pid=init):
+        if not _send(sock, id=req["id"], pid=init.pid):
             watch.remove(sock)
-            _kill(init)
+            _kill(init.pid)
         while True:
             ready, _, _ = select.select(watch, [], [], max(0.0, deadline - time.monotonic()))
-            if pidfd in ready:
-                _, status = os.waitpid(init, 0)
-                os.close(pidfd)
-                report = json.loads(os.read(report_r, MAX_MESSAGE) or "{}")
-                if not report:  # the init was killed before the program ended: so was the program
-                    report = {"status": signal.SIGKILL if os.WIFSIGNALED(status) else status}
-                return sock in watch and _send(sock, id=req["id"], **report)
+            if init.channel in ready or pidfd in ready:
+                init.channel.setblocking(False)
+                try:
+                    report = json.loads(init.channel.recv(MAX_MESSAGE) or "{}")
+                except BlockingIOError:
+                    report = {}
+                if report:  # nothing of the run is left but its init, now exiting
+                    return sock in watch and _send(sock, id=req["id"], **report), init.pid
+                # the init was killed before the program ended: so was the program
+                _, status = os.waitpid(init.pid, 0)
+                report = {"status": signal.SIGKILL if os.WIFSIGNALED(status) else status}
+                return sock in watch and _send(sock, id=req["id"], **report), None
             if sock in ready:
                 try:
                     data = sock.recv(MAX_MESSAGE)
@@ -191,18 +222,19 @@ def _serve_run(sock: socket.socket, req: dict, fds: list[int], own_pid_ns: int) 
                     data = b""
                 if not data:  # our process died: take the run down with us
                     watch.remove(sock)
-                    _kill(init)
+                    _kill(init.pid)
                 elif json.loads(data) == {"op": "kill", "id": req["id"]}:
-                    _kill(init)
+                    _kill(init.pid)
             elif not ready:  # the backstop: our process stopped watching this run
-                _kill(init)
+                _kill(init.pid)
                 deadline = time.monotonic() + 3600
     finally:
-        os.close(report_r)
+        os.close(pidfd)
+        init.channel.close()
 
 
 def _kill(pid: int) -> None:
-    """SIGKILL the run's init, and with it its whole PID namespace."""
+    """SIGKILL a run's init, and with it its whole PID namespace."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
@@ -221,10 +253,16 @@ def main() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     sock = socket.socket(fileno=0)
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    _drop_bounding_set()
     gc.disable()  # nothing here makes cycles; a collection would only touch pages each fork copies
     gc.freeze()
     _send(sock, ready=os.getpid())
+    spare: _Spare | None = None
+    exiting: int | None = None  # the last run's init
     while True:
+        if spare is None:  # forked while our process looks at the last run's results
+            with contextlib.suppress(OSError):  # the pids cgroup is full: try again on demand
+                spare = _Spare(own_pid_ns)
         try:
             data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 8)
         except ConnectionResetError:
@@ -238,7 +276,22 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             continue
-        if not _serve_run(sock, req, fds, own_pid_ns):
+        if exiting is not None:  # it tore its namespaces down meanwhile: gone before the next run
+            os.waitpid(exiting, 0)
+            exiting = None
+        if spare is not None and os.waitpid(spare.pid, os.WNOHANG)[0] != 0:
+            spare = None  # killed while it waited (an OOM kill, a sweep): fork another
+        try:
+            init = spare or _Spare(own_pid_ns)
+        except OSError as e:  # the pids cgroup is full, or the machine is
+            for fd in fds:
+                os.close(fd)
+            if not _send(sock, id=req["id"], error=f"fork: {e}"):
+                return
+            continue
+        spare = None
+        answered, exiting = _serve_run(sock, req, fds, init)
+        if not answered:
             return
 
 
