@@ -38,8 +38,8 @@ def test_nothing_of_a_run_reaches_the_next(sandbox):
         "ls -A /tmp /dev/shm; ipcs -m | grep -c '^0x' || true; ipcs -q | grep -c '^0x' || true; "
         "hostname; for comm in /proc/[0-9]*/comm; do read -r name < $comm; echo $name; done",
     )
-    # the processes (builtins only, so no others): the run's init (the zygote's fork), this script
-    assert seen.split() == ["/dev/shm:", "/tmp:", "0", "0", "sandbox", "python3", "bash"], seen
+    # the processes (builtins only, so no others): the run's init and this script
+    assert seen.split() == ["/dev/shm:", "/tmp:", "0", "0", "sandbox", "oorl-init", "bash"], seen
 
 
 def test_a_run_sees_neither_the_cache_nor_the_house(sandbox):

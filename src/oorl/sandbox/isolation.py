@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import select
@@ -54,8 +55,8 @@ _RO_DIRS = ("/usr", "/etc", "/var/lib/ghc")  # everything a toolchain reads; /ro
 _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
 _LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
 _ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
+_INIT_SOURCE = Path(__file__).with_name("init.c")
 _HOUSE_CACHE = "/.oorl/cache"  # where the house binds the compile cache (zygote.CACHE)
-_ZYGOTE_DEPTH = 2  # the zygote is the init of a PID namespace inside bwrap's (see zygote.main)
 _FOREVER_S = 1e7  # the house's wall limit at the launcher: it lives as long as the slot
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -195,6 +196,7 @@ class Slot:
         self._launcher: _Launcher | None = None
         self._house: _House | None = None
         self._configured: tuple[int, int] | None = None
+        self._oom_count = self._oom_kills()
 
     def house(self) -> _House:
         """This slot's house, started (or restarted, if it died) on demand."""
@@ -219,16 +221,8 @@ class Slot:
 
     @property
     def resident_pids(self) -> frozenset[int]:
-        """Host pids of the slot's own processes: launcher, bwrap, zygote, and the next run's init,
-        forked ahead and idle until the run arrives. Never a run's."""
-        if self._house is None:
-            return frozenset()
-        zygote = self._house.zygote
-        try:
-            with open(f"/proc/{zygote}/task/{zygote}/children") as f:
-                return self._house.resident | {int(pid) for pid in f.read().split()}
-        except OSError:  # the zygote died
-            return self._house.resident
+        """Host pids of the slot's long-lived processes (launcher, bwrap, zygote): never a run's."""
+        return self._house.resident if self._house is not None else frozenset()
 
     def configure(self, limits: RunLimits) -> None:
         if self._configured == (limits.memory_mb, limits.processes):
@@ -249,7 +243,13 @@ class Slot:
             (self.pids_cg / "pids.max").write_text(str(limits.processes + len(house.resident)))
         self._configured = (limits.memory_mb, limits.processes)
 
-    def oom_kills(self) -> int:
+    def oom_killed(self) -> bool:
+        """Whether the memory cgroup's OOM killer struck since the last call (once per run, after it)."""
+        count = self._oom_kills()
+        struck, self._oom_count = count > self._oom_count, count
+        return struck
+
+    def _oom_kills(self) -> int:
         if self.memory_cg is None:
             return 0
         for name in ("memory.oom_control", "memory.events"):
@@ -260,25 +260,16 @@ class Slot:
                         return int(value)
         return 0
 
-    def cgroup_pids(self) -> set[int]:
-        return {
-            int(p)
-            for cg in (self.pids_cg, self.memory_cg)
-            if cg
-            for p in (cg / "cgroup.procs").read_text().split()
-        }
-
     def sweep(self, timeout: float = 5.0) -> None:
         """Kill anything but the house still alive in this slot's cgroups (normally nothing: the run's
         PID namespace is gone), repeating until they are empty, since a dying fork bomb can still be
         forking."""
-        deadline = time.monotonic() + timeout
-        for cg in (self.pids_cg, self.memory_cg):
+        deadline, resident = time.monotonic() + timeout, self.resident_pids
+        for cg in (self.pids_cg or self.memory_cg,):  # every process of the slot is born in both
             if cg is None:
                 continue
             while True:
                 pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
-                resident = self.resident_pids  # read after: an init forked since is in both
                 if not (pids := [p for p in pids if p not in resident]):
                     break
                 for pid in pids:
@@ -339,7 +330,36 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
     # bwrap builds the root and /dev as tmpfs: writable, they would bypass the disk budget
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv"]
     argv += ["--setenv", "PATH", BASE_ENV["PATH"], "--"]
-    return argv + ["/usr/bin/python3", "-I", "-S", "-c", _ZYGOTE_SCRIPT.read_text()]
+    init = f"{_HOUSE_CACHE}/{build_init(cache_root).relative_to(cache_root)}"
+    return argv + ["/usr/bin/python3", "-I", "-S", "-c", _ZYGOTE_SCRIPT.read_text(), init]
+
+
+def build_init(cache_root: Path) -> Path:
+    """The runs' init (`init.c`), compiled once per version of its source into the compile cache."""
+    source = _INIT_SOURCE.read_bytes()
+    target = cache_root / "init" / hashlib.sha256(source).hexdigest()[:16] / "oorl-init"
+    if target.exists():
+        return target
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        raise SandboxUnavailable("the sandbox builds its run init with a C compiler: apt-get install gcc")
+    target.parent.parent.mkdir(mode=0o755, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent.parent, ignore_cleanup_errors=True) as tmp:
+        built = Path(tmp) / "oorl-init"
+        for static in (["-static"], []):  # static starts faster; not every libc ships libc.a
+            compiled = subprocess.run(
+                [cc, "-O2", "-Wall", *static, "-o", str(built), str(_INIT_SOURCE)],
+                capture_output=True,
+                text=True,
+            )
+            if compiled.returncode == 0:
+                break
+        else:
+            raise SandboxUnavailable(f"cannot build the sandbox's run init:\n{compiled.stderr[-2000:]}")
+        Path(tmp).chmod(0o755)
+        with contextlib.suppress(OSError):  # another process built it first
+            Path(tmp).rename(target.parent)
+    return target
 
 
 class LauncherLost(RuntimeError):
@@ -458,10 +478,7 @@ class _House(_Server):
         self.sock = ours
         self.launcher = launcher
         self._ready()
-        # bwrap's processes and the zygote; not the runs' inits, which live in PID namespaces below it
-        nested = {pid: depth for pid, depth in _descendants(launcher.pid).items() if depth <= _ZYGOTE_DEPTH}
-        self.resident = frozenset({launcher.pid, *nested})
-        self.zygote = next(pid for pid, depth in nested.items() if depth == _ZYGOTE_DEPTH)
+        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})  # bwrap's and the zygote
         self.memory_bytes = 0
         if capabilities().root:
             for pid in self.resident:  # the run is the memory cgroup's OOM victim, never the house
@@ -488,19 +505,18 @@ class _House(_Server):
         self.log.close()
 
 
-def _descendants(root: int) -> dict[int, int]:
-    """Every live descendant of `root`: its host pid and how deep its PID namespace lies below ours."""
+def _descendants(root: int) -> set[int]:
+    """Host pids of every live descendant of `root`."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError), open(f"/proc/{entry.name}/stat") as f:
                 children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = {}, [root]
+    found, todo = set(), [root]
     while todo:
         for child in children.get(todo.pop(), []):
-            with contextlib.suppress(OSError, StopIteration), open(f"/proc/{child}/status") as f:
-                found[child] = len(next(line for line in f if line.startswith("NSpid:")).split()) - 2
-                todo.append(child)
+            found.add(child)
+            todo.append(child)
     return found
 
 
@@ -603,7 +619,6 @@ def execute(
             if slot.memory_cg is None and limits.as_headroom_mb is not None:
                 address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
                 rlimits.append(("RLIMIT_AS", address_space, address_space))
-            oom_before = slot.oom_kills()
             proc = slot.house().start([stdin_r, out_w, err_w], rlimits=rlimits, **request)
         except (OSError, LauncherLost, SandboxUnavailable) as e:
             if isinstance(e, LauncherLost):
@@ -632,7 +647,7 @@ def execute(
         wall_s=time.monotonic() - start,
         timed_out=timed_out,
         output_exceeded=exceeded,
-        oom_killed=slot.oom_kills() > oom_before,
+        oom_killed=slot.oom_killed(),
     )
     if proc.error or proc.lost:
         result.setup_failed = True
