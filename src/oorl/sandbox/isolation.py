@@ -302,6 +302,27 @@ def _write_first(directory: Path, names: tuple[str, ...], value: str) -> None:
             return
 
 
+_ACCOUNT_FDS = (3, 4)  # where the house's bwrap reads its /etc/passwd and /etc/group
+
+
+def _accounts(uid: int) -> list[int]:
+    """The host's /etc/passwd and /etc/group with the slot's uid added (memfds, read by bwrap).
+
+    A uid with no entry sends every lookup (bash resolves its own at start, and `id`, `whoami` and
+    Python's getpass alike) past the files to libnss_systemd, about 0.25 ms per process here."""
+    fds = []
+    for path, entry in (
+        ("/etc/passwd", f"sandbox:x:{uid}:{uid}:oorl sandbox:/tmp:/usr/sbin/nologin\n"),
+        ("/etc/group", f"sandbox:x:{uid}:\n"),
+    ):
+        text = Path(path).read_text() if os.path.exists(path) else ""
+        fd = os.memfd_create(Path(path).name)
+        os.write(fd, (text + ("" if text.endswith("\n") or not text else "\n") + entry).encode())
+        os.lseek(fd, 0, os.SEEK_SET)
+        fds.append(fd)
+    return fds
+
+
 def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
     argv = [
         caps.bwrap,
@@ -325,6 +346,8 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
             argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
         elif os.path.isdir(f"/{name}"):
             argv += ["--ro-bind", f"/{name}", f"/{name}"]
+    argv += ["--ro-bind-data", str(_ACCOUNT_FDS[0]), "/etc/passwd"]
+    argv += ["--ro-bind-data", str(_ACCOUNT_FDS[1]), "/etc/group"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--dir", "/box"]
     argv += ["--bind", str(cache_root), _HOUSE_CACHE]
     # bwrap builds the root and /dev as tmpfs: writable, they would bypass the disk budget
@@ -461,10 +484,11 @@ class _House(_Server):
         super().__init__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the house; bwrap's and the zygote's complaints, if any
+        accounts = _accounts(slot.uid)
         try:
             with open(os.devnull, "rb") as devnull:
-                self.run = launcher.start(
-                    [theirs.fileno(), devnull.fileno(), self.log.fileno()],
+                self.run = launcher.start(  # the fds become the house's 0, 1, 2 and _ACCOUNT_FDS
+                    [theirs.fileno(), devnull.fileno(), self.log.fileno(), *accounts],
                     argv=_house_argv(capabilities(), slot.cache_root),
                     env={"PATH": BASE_ENV["PATH"]},  # bwrap keeps it; the house gets only --setenv's
                     rlimits=[],
@@ -475,6 +499,8 @@ class _House(_Server):
             raise SandboxUnavailable(f"cannot start the sandbox house: {e}") from None
         finally:
             theirs.close()
+            for fd in accounts:
+                os.close(fd)
         self.sock = ours
         self.launcher = launcher
         self._ready()
