@@ -12,6 +12,7 @@ import pytest
 from leftovers import sandbox_processes
 
 from oorl.sandbox import Sandbox, Verdict
+from oorl.sandbox.isolation import RunLimits, execute
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,40 @@ def test_a_program_holds_only_its_stdin_stdout_and_stderr(sandbox):
     result = sandbox.run("python", code)
     assert result.verdict is Verdict.ACCEPTED, result.detail
     assert result.tests[0].stdout == "[0, 1, 2]\n"
+
+
+KEYCTL = """import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+USER_KEYRING = ctypes.c_long(-4)
+"""
+
+
+def test_a_run_s_user_keyring_is_not_the_next_run_s(sandbox):
+    stash = (
+        KEYCTL + 'print(libc.syscall(248, b"user", b"oorl-stash", b"secret", 6, USER_KEYRING) > 0)'
+    )  # add_key
+    find = (
+        KEYCTL + 'print(libc.syscall(250, 10, USER_KEYRING, b"user", b"oorl-stash", 0) > 0)'
+    )  # keyctl search
+    assert sandbox.run("python", stash).tests[0].stdout == "True\n"
+    assert sandbox.run("python", find).tests[0].stdout == "False\n"
+
+
+def test_a_program_that_cannot_start_is_the_sandbox_s_fault(sandbox):
+    slot = sandbox._all_slots[0]
+    limits = RunLimits(
+        wall_s=5,
+        cpu_s=5,
+        memory_mb=64,
+        processes=8,
+        file_size_mb=1,
+        disk_mb=16,
+        open_files=64,
+        output_bytes=4096,
+        as_headroom_mb=None,
+    )
+    result = execute(["/usr/bin/no-such-program"], slot=slot, limits=limits)
+    assert result.setup_failed and "/usr/bin/no-such-program" in result.setup_error, result
+    assert "No such file" in result.setup_error
+    assert bash(sandbox, "echo still") == "still\n"  # the house is fine

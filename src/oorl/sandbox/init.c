@@ -2,7 +2,7 @@
  *
  * The zygote starts the server once. For each run the server forks, into a new PID namespace, the
  * run's init: PID 1 of that namespace, with the program's stdin, stdout and stderr as 0, 1, 2 and a
- * report pipe as 3. The init gives the run new mount, IPC and UTS namespaces: a fresh /proc, a
+ * report pipe as 3. The init gives the run new mount, IPC, UTS and user namespaces: a fresh /proc, a
  * size-capped /tmp and /dev/shm, /box bound from the compile cache (the rest of the cache hidden
  * under an empty mount), the hostname "sandbox". Then it sets the rlimits, drops every capability,
  * makes itself undumpable (the program cannot ptrace it), forks the program in its own session and
@@ -61,6 +61,27 @@ static void bind_cached(const char *relative, const char *target, int writable) 
              NULL);
 }
 
+static void write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) fail("write", path);
+    close(fd);
+}
+
+/* A user namespace of the run's own, mapping only its uid and gid: what the house's user namespace
+ * holds per user (the kernel's user keyring) is not shared with the slot's other runs, and the
+ * run's mounts belong to a namespace it has no capability over. */
+static void own_user_namespace(void) {
+    char map[64];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER) != 0) fail("unshare", "user namespace");
+    write_file("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+    write_file("/proc/self/gid_map", map);
+}
+
 static long long number(const char *text) {
     char *end;
     errno = 0;
@@ -116,10 +137,13 @@ static void run_init(int argc, char **argv, char **env) {
     /* the memory cgroup's OOM killer takes the run, never the house */
     if (oom < 0 || write(oom, "1000", 4) != 4) fail("oom_score_adj", "");
     close(oom);
+    own_user_namespace();
     for (long long i = 0; i < n_rlimits; i++) {
         struct rlimit limit = {(rlim_t)number(rlimits[3 * i + 1]), (rlim_t)number(rlimits[3 * i + 2])};
         if (setrlimit((int)number(rlimits[3 * i]), &limit) != 0) fail("setrlimit", rlimits[3 * i]);
     }
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++) /* a new user namespace filled it */
+        if (prctl(PR_CAPBSET_DROP, cap) != 0) fail("prctl", "bounding set");
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct none[2];
     memset(none, 0, sizeof none);
