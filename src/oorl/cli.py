@@ -68,12 +68,13 @@ def doctor(
     out.print(table)
     caps = capabilities()
     out.print(
-        f"isolation: bwrap={caps.bwrap or 'MISSING (apt-get install bubblewrap)'}, "
-        f"privilege drop={'per-slot uids (a launcher per slot)' if caps.root else 'already unprivileged'}"
+        f"isolation: bwrap={caps.bwrap or 'MISSING (apt-get install bubblewrap)'} (started once per worker "
+        f"slot; runs start inside it), run server built with {caps.cc or 'MISSING (apt-get install gcc)'}, "
+        f"uids={'one per slot' if caps.root else 'already unprivileged'}"
     )
     out.print(f"memory limit: {caps.memory_enforcement}")
     out.print(f"process limit: {caps.process_enforcement}")
-    if missing or caps.bwrap is None:
+    if missing or caps.bwrap is None or caps.cc is None:
         raise typer.Exit(1)
 
 

@@ -104,7 +104,7 @@ class ExecResult:
 class Capabilities:
     root: bool
     bwrap: str | None
-    setpriv: str | None  # no longer needed: the launcher drops privileges itself
+    cc: str | None  # builds the run server (`init.c`) on first use
     memory_cgroup: Path | None
     pids_cgroup: Path | None
 
@@ -148,7 +148,7 @@ def capabilities() -> Capabilities:
     return Capabilities(
         root=root,
         bwrap=shutil.which("bwrap"),
-        setpriv=shutil.which("setpriv"),
+        cc=shutil.which("gcc") or shutil.which("cc"),
         memory_cgroup=_cgroup_parent("memory") if root else None,
         pids_cgroup=_cgroup_parent("pids") if root else None,
     )
@@ -363,7 +363,7 @@ def build_init(cache_root: Path) -> Path:
     target = cache_root / "init" / hashlib.sha256(source).hexdigest()[:16] / "oorl-init"
     if target.exists():
         return target
-    cc = shutil.which("gcc") or shutil.which("cc")
+    cc = capabilities().cc
     if cc is None:
         raise SandboxUnavailable("the sandbox builds its run init with a C compiler: apt-get install gcc")
     target.parent.parent.mkdir(mode=0o755, exist_ok=True)
