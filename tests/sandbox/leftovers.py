@@ -9,7 +9,7 @@ from oorl.sandbox import Sandbox
 
 def sandbox_processes(sandbox: Sandbox) -> list[int]:
     """Host pids of live processes running as one of the pool's uids (it holds them machine-wide),
-    other than its own long-lived ones (each slot's bwrap and zygote).
+    other than its own long-lived ones (each slot's bwrap and run server).
 
     Zombies count as gone: they have exited, and only wait for a parent to reap them.
     """

@@ -1,4 +1,4 @@
-"""Runs of one slot share its house (bwrap and the zygote): nothing of one run reaches the next, a
+"""Runs of one slot share its house (bwrap and its run server): nothing of one run reaches the next, a
 run cannot reach the house or the compile cache, and a house that dies is replaced."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_a_dead_house_is_replaced(sandbox):
     assert bash(sandbox, "echo one") == "one\n"
     before = sandbox.resident_pids
     for pid in before:
-        os.kill(pid, signal.SIGKILL)  # launcher, bwrap and zygote alike
+        os.kill(pid, signal.SIGKILL)  # launcher, bwrap and run server alike
     time.sleep(0.1)
     assert bash(sandbox, "echo two") == "two\n"
     assert sandbox.resident_pids and not sandbox.resident_pids & before

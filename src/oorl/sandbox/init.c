@@ -1,23 +1,31 @@
-/* The server that starts every run of a slot's house, and each run's init (see zygote.py).
+/* The run server of a slot's house, and each run's init.
  *
- * The zygote starts the server once. For each run the server forks, into a new PID namespace, the
- * run's init: PID 1 of that namespace, with the program's stdin, stdout and stderr as 0, 1, 2 and a
- * report pipe as 3. The init gives the run new mount, IPC, UTS and user namespaces: a fresh /proc, a
- * size-capped /tmp and /dev/shm, /box bound from the compile cache (the rest of the cache hidden
- * under an empty mount), the hostname "sandbox". Then it sets the rlimits, drops every capability,
- * makes itself undumpable (the program cannot ptrace it), forks the program in its own session and
- * waits for it. When the program exits it kills and reaps whatever the program left in the
- * namespace, and reports on fd 3:
- *     status <wait status>      or      error <what failed>
- * As a namespace's init it ignores every signal the program may send it.
+ * The house is one bwrap sandbox per worker slot, started once (see isolation.py): the slot's
+ * unprivileged uid, new user, network, PID, IPC, UTS and mount namespaces, only system directories
+ * read-only, the compile cache bound at /.oorl/cache. This server is its only process of ours. It
+ * keeps two capabilities inside the house's user namespace (CAP_SYS_ADMIN for namespaces and
+ * mounts, CAP_SETPCAP for bounding sets) and none outside it.
+ *
+ * For each run it forks, into a new PID namespace, the run's init: PID 1 of that namespace, with the
+ * program's stdin, stdout and stderr as 0, 1, 2 and a report pipe as 3. The init gives the run new
+ * mount, IPC, UTS and user namespaces: a fresh /proc, a size-capped /tmp and /dev/shm, /box bound
+ * from the compile cache (the rest of the cache hidden under an empty mount), the hostname
+ * "sandbox", a user namespace mapping only the run's uid (so that no per-user kernel state, such as
+ * the user keyring, is shared with the slot's other runs). Then it sets the rlimits, drops every
+ * capability, makes itself undumpable (the program cannot ptrace it), forks the program in its own
+ * session and waits for it. When the program exits it kills and reaps whatever the program left in
+ * the namespace and reports on fd 3 (`status <wait status>` or `error <what failed>`); the server
+ * answers once it has reaped the init, so a run whose status we report has no process left. As a
+ * namespace's init it ignores every signal the program may send it. The runs share (one after
+ * another) the house's network namespace, which holds nothing but loopback.
  *
  * The init's arguments:
  *     oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_BINDS [SOURCE TARGET]... N_RLIMITS
  *               [RESOURCE SOFT HARD]... -- PROGRAM [ARG]...
  * BOX and each SOURCE are relative to the cache; each TARGET lies under /tmp.
  *
- * C, and forked from a small server: on this kind of machine a fork and exit of the Python zygote
- * cost a run about a millisecond of CPU, and an exec another half.
+ * C, and one process per slot: bwrap per run cost about 3 ms of set-up; a fork and exit of a Python
+ * process about a millisecond of CPU, an exec another half. Forking this one costs a fraction.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,10 +39,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REPORT_FD 3
@@ -95,6 +105,7 @@ static long long number(const char *text) {
 
 static void run_init(int argc, char **argv, char **env) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server died: so does the run */
+    prctl(PR_SET_DUMPABLE, 1); /* our /proc/self files are ours again, until the program starts */
     fcntl(REPORT_FD, F_SETFD, FD_CLOEXEC);
     errno = EINVAL;
     if (argc < 9) fail("usage", argv[0]);
@@ -180,75 +191,202 @@ static void run_init(int argc, char **argv, char **env) {
 
 #define MAX_REQUEST (1 << 20)
 #define MAX_STRINGS 8192
+#define BACKSTOP_MS 10000 /* beyond the run's own wall limit, which our process enforces first */
 
-static void reply(const char *format, long value) {
-    char text[128];
-    int n = snprintf(text, sizeof text, format, value);
-    if (send(0, text, (size_t)n, MSG_NOSIGNAL) != n) _exit(0); /* the zygote is gone */
+static int connected = 1; /* our process is still there */
+
+static void answer(const char *text) {
+    if (connected && send(0, text, strlen(text), MSG_NOSIGNAL) < 0) connected = 0;
 }
 
-/* The server: fd 0 is a SOCK_SEQPACKET socket to the zygote. Each request is one message: the
- * init's arguments, an empty string, the program's environment (all NUL-terminated), with the run's
- * stdin, stdout, stderr and report pipe as SCM_RIGHTS. It answers "pid N" (or "error N" with an
- * errno), then "exit S" with the init's wait status once the init is reaped, i.e. once nothing of
- * the run is left. One run at a time. */
-int main(void) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the zygote died: so does the server */
-    int own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-    if (own_pid_ns < 0) return 1;
-    static char request[MAX_REQUEST + 1];
-    static char *strings[MAX_STRINGS + 1];
-    for (;;) {
-        union {
-            struct cmsghdr header;
-            char space[CMSG_SPACE(4 * sizeof(int))];
-        } control;
-        struct iovec iov = {request, MAX_REQUEST};
-        struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                                 .msg_controllen = sizeof control.space};
-        ssize_t size = recvmsg(0, &message, MSG_CMSG_CLOEXEC);
-        if (size <= 0) return 0; /* the zygote is gone */
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-        int fds[4], n_fds = 0;
-        if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-            n_fds = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * (size_t)(n_fds < 4 ? n_fds : 4));
+static void answer_error(long long id, const char *message) {
+    char text[1200];
+    int n = snprintf(text, sizeof text, "{\"id\": %lld, \"error\": \"", id);
+    for (const char *c = message; *c != '\0' && n < (int)sizeof text - 16; c++) {
+        if (*c == '"' || *c == '\\') {
+            text[n++] = '\\';
+            text[n++] = *c;
+        } else if ((unsigned char)*c < 0x20) {
+            n += snprintf(text + n, sizeof text - (size_t)n, "\\u%04x", *c);
+        } else {
+            text[n++] = *c;
         }
-        int n_strings = 0, split = -1;
-        request[size] = '\0';
-        for (char *p = request; p < request + size && n_strings < MAX_STRINGS; p += strlen(p) + 1) {
-            if (*p == '\0' && split < 0) split = n_strings;
-            strings[n_strings++] = p;
+    }
+    snprintf(text + n, sizeof text - (size_t)n, "\"}");
+    answer(text);
+}
+
+static long long now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+static int parse(const char *text, long long *value) {
+    char *end;
+    errno = 0;
+    *value = strtoll(text, &end, 10);
+    return errno == 0 && *text != '\0' && *end == '\0';
+}
+
+/* One message from our process: its NUL-terminated strings, and up to 3 fds. 0 when it is gone. */
+static int receive(char *buffer, char **strings, int *n_strings, int *fds, int *n_fds) {
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(8 * sizeof(int))];
+    } control;
+    struct iovec iov = {buffer, MAX_REQUEST};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof control.space};
+    ssize_t size = recvmsg(0, &message, MSG_CMSG_CLOEXEC);
+    if (size <= 0) return 0;
+    *n_fds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), received[8];
+        memcpy(received, CMSG_DATA(c), sizeof(int) * (size_t)count);
+        for (int i = 0; i < count; i++) {
+            if (*n_fds < 3) fds[(*n_fds)++] = received[i];
+            else close(received[i]);
         }
-        strings[n_strings] = NULL;
-        if (n_fds != 4 || split < 0 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-            for (int i = 0; i < n_fds && i < 4; i++) close(fds[i]);
-            reply("error %ld", EINVAL);
-            continue;
-        }
-        strings[split] = NULL; /* argv, then the environment */
-        pid_t init = -1;
+    }
+    buffer[size] = '\0';
+    *n_strings = 0;
+    for (char *p = buffer; p < buffer + size && *n_strings < MAX_STRINGS; p += strlen(p) + 1)
+        strings[(*n_strings)++] = p;
+    if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *n_strings = 0; /* not a request we can read */
+    return 1;
+}
+
+/* A run request: "run", ID, WALL_MS, N_ARGS, the init's N_ARGS arguments, then the program's
+ * environment, with its stdin, stdout and stderr. Answers with the program's wait status (SIGKILL
+ * when its init was killed first: our process's kill request, the backstop, the OOM killer) once
+ * the init is reaped, i.e. once nothing of the run is left; or why it could not start. */
+static void serve_run(char **strings, int n_strings, int *fds, int n_fds, int own_pid_ns) {
+    static char *args[MAX_STRINGS + 1], *env[MAX_STRINGS + 1];
+    long long id = 0, wall_ms, n_args;
+    if (n_strings < 4 || !parse(strings[1], &id) || !parse(strings[2], &wall_ms) ||
+        !parse(strings[3], &n_args) || n_args < 1 || n_args > n_strings - 4 || n_fds != 3) {
+        for (int i = 0; i < n_fds; i++) close(fds[i]);
+        answer_error(id, "malformed run request");
+        return;
+    }
+    memcpy(args, strings + 4, sizeof(char *) * (size_t)n_args);
+    args[n_args] = NULL;
+    int n_env = n_strings - 4 - (int)n_args;
+    memcpy(env, strings + 4 + n_args, sizeof(char *) * (size_t)n_env);
+    env[n_env] = NULL;
+
+    int report[2] = {-1, -1};
+    pid_t init = -1;
+    if (pipe2(report, O_CLOEXEC) == 0) {
         if (unshare(CLONE_NEWPID) == 0) { /* for our next child only */
             init = fork();
             if (init == 0) {
-                for (int i = 0; i < 4; i++) fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
-                for (int i = 0; i < 4; i++) dup2(fds[i], i); /* also closes our socket */
+                int mine[4] = {fds[0], fds[1], fds[2], report[1]};
+                for (int i = 0; i < 4; i++) mine[i] = fcntl(mine[i], F_DUPFD_CLOEXEC, 10);
+                for (int i = 0; i < 4; i++) dup2(mine[i], i); /* also closes our socket */
                 close_range(4, ~0U, 0);
-                run_init(split, strings, strings + split + 1);
+                run_init((int)n_args, args, env);
             }
             int error = errno;
-            if (setns(own_pid_ns, CLONE_NEWPID) != 0) return 1; /* back to ours for the next one */
+            if (setns(own_pid_ns, CLONE_NEWPID) != 0) _exit(1); /* back to ours, for the next run */
             errno = error;
         }
-        for (int i = 0; i < 4; i++) close(fds[i]);
-        if (init < 0) {
-            reply("error %ld", errno);
+        close(report[1]);
+    }
+    int error = errno;
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    if (init < 0) {
+        if (report[0] >= 0) close(report[0]);
+        answer_error(id, strerror(error));
+        return;
+    }
+    int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+    long long deadline = now_ms() + wall_ms + BACKSTOP_MS;
+    for (;;) {
+        struct pollfd watch[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+        long long wait_ms = deadline - now_ms();
+        int ready = poll(watch, connected ? 2 : 1, (int)(wait_ms < 0 ? 0 : wait_ms > 3600000 ? 3600000 : wait_ms));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready == 0) { /* the backstop: our process stopped watching this run */
+            kill(init, SIGKILL);
+            deadline = now_ms() + 3600000;
             continue;
         }
-        reply("pid %ld", init);
-        int status;
-        while (waitpid(init, &status, 0) < 0)
-            if (errno != EINTR) return 1;
-        reply("exit %ld", status);
+        if (watch[0].revents) break;
+        if (connected && watch[1].revents) {
+            static char buffer[MAX_REQUEST + 1];
+            static char *message[MAX_STRINGS + 1];
+            int n_message, other[3], n_other;
+            long long target;
+            if (!receive(buffer, message, &n_message, other, &n_other)) {
+                connected = 0; /* our process died: take the run down with us */
+                kill(init, SIGKILL);
+                continue;
+            }
+            for (int i = 0; i < n_other; i++) close(other[i]);
+            if (n_message == 2 && strcmp(message[0], "kill") == 0 && parse(message[1], &target) && target == id)
+                kill(init, SIGKILL);
+        }
     }
+    int status;
+    while (waitpid(init, &status, 0) < 0)
+        if (errno != EINTR) break;
+    close(pidfd);
+    char text[1024];
+    ssize_t size = read(report[0], text, sizeof text - 1);
+    close(report[0]);
+    text[size > 0 ? size : 0] = '\0';
+    char *line = strstr(text, "error ");
+    if (line == text || (line != NULL && line[-1] == '\n')) {
+        line += strlen("error ");
+        line[strcspn(line, "\n")] = '\0';
+        answer_error(id, line);
+        return;
+    }
+    long long program = WIFSIGNALED(status) ? SIGKILL : status; /* the init died first */
+    if (strncmp(text, "status ", 7) == 0) parse(strtok(text + 7, "\n"), &program);
+    char reply[64];
+    snprintf(reply, sizeof reply, "{\"id\": %lld, \"status\": %lld}", id, program);
+    answer(reply);
+}
+
+/* The server: fd 0 is a SOCK_SEQPACKET socket to our process, which sends run requests (see
+ * serve_run) and kill requests ("kill", ID), one run at a time. */
+int main(void) {
+    /* Every run inherits no_new_privs; the bounding set is emptied here and again in each run's user
+     * namespace. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 1;
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap) != 0) return 1;
+    /* bwrap's PID namespace belongs to a user namespace above ours, where we have no capability: the
+     * server proper is the init of a PID namespace of our own, so that it may return to it (setns)
+     * after creating each run's. */
+    if (unshare(CLONE_NEWPID) != 0) return 1;
+    pid_t server = fork();
+    if (server < 0) return 1;
+    if (server > 0) {
+        close(0);
+        int status;
+        while (waitpid(server, &status, 0) < 0)
+            if (errno != EINTR) return 1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_DUMPABLE, 0);
+    int own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pid_ns < 0) return 1;
+    answer("{\"ready\": 1}");
+    static char buffer[MAX_REQUEST + 1];
+    static char *strings[MAX_STRINGS + 1];
+    int n_strings, fds[3], n_fds;
+    while (connected && receive(buffer, strings, &n_strings, fds, &n_fds)) {
+        if (n_strings > 0 && strcmp(strings[0], "run") == 0) {
+            serve_run(strings, n_strings, fds, n_fds, own_pid_ns);
+        } else {
+            for (int i = 0; i < n_fds; i++) close(fds[i]);
+        }
+    }
+    return 0;
 }

@@ -4,9 +4,9 @@
       ->  fork, drop to the slot's own uid, exec bwrap: the slot's house, started once
           (new user, network, PID, IPC, UTS, cgroup and mount namespaces; only system directories,
           read-only; the compile cache at /.oorl/cache; a scrubbed environment)
-        ->  zygote (see `zygote.py`), which forks every run of the slot into its own PID, mount,
-            IPC and UTS namespaces, with a fresh /proc, a size-capped /tmp and /dev/shm, /box bound
-            from the cache, rlimits, no capabilities.
+        ->  the run server (see `init.c`), which forks every run of the slot into its own PID,
+            mount, IPC, UTS and user namespaces, with a fresh /proc, a size-capped /tmp and
+            /dev/shm, /box bound from the cache, rlimits, no capabilities.
 
 Why each layer (measured on Debian 12, see PLATFORM.md):
 - `bwrap --uid` started as root does not drop privileges, so the launcher's child drops first
@@ -17,10 +17,10 @@ Why each layer (measured on Debian 12, see PLATFORM.md):
   there is no pids cgroup) is per slot.
 - Runs are born in the slot's cgroups: joining a cgroup v1 hierarchy costs an RCU grace period, so
   the launcher joins once instead of every run. The house's resident processes (launcher, bwrap,
-  zygote) are counted in the limits (pids.max and the memory limit allow for them) and are never
+  run server) are counted in the limits (pids.max and the memory limit allow for them) and are never
   the memory cgroup's OOM victim: every run raises its own OOM score to the maximum.
-- One bwrap per run cost about 3 ms of set-up per run; the zygote forks a run in a fraction of that,
-  with the same isolation, except that the slot's runs share (one after another) a network
+- One bwrap per run cost about 3 ms of set-up per run; the run server forks a run in a fraction of
+  that, with the same isolation, except that the slot's runs share (one after another) a network
   namespace that holds nothing but loopback.
 - The PID namespace dies with its init: when the program exits, every daemonised, setsid or
   double-forked child dies with it. The slot's cgroups are then swept (all but the house) as a
@@ -36,6 +36,7 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import select
 import selectors
 import shutil
@@ -54,9 +55,8 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 _RO_DIRS = ("/usr", "/etc", "/var/lib/ghc")  # everything a toolchain reads; /root, /home, /work stay hidden
 _USR_LINKS = ("bin", "lib", "lib64", "sbin", "lib32", "libx32")
 _LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
-_ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 _INIT_SOURCE = Path(__file__).with_name("init.c")
-_HOUSE_CACHE = "/.oorl/cache"  # where the house binds the compile cache (zygote.CACHE)
+_HOUSE_CACHE = "/.oorl/cache"  # where the house binds the compile cache (CACHE in init.c)
 _FOREVER_S = 1e7  # the house's wall limit at the launcher: it lives as long as the slot
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -221,7 +221,7 @@ class Slot:
 
     @property
     def resident_pids(self) -> frozenset[int]:
-        """Host pids of the slot's long-lived processes (launcher, bwrap, zygote): never a run's."""
+        """Host pids of the slot's long-lived processes (launcher, bwrap, run server): never a run's."""
         return self._house.resident if self._house is not None else frozenset()
 
     def configure(self, limits: RunLimits) -> None:
@@ -332,7 +332,7 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
         "--hostname",
         "sandbox",
         # inside the house's user namespace only: namespaces and mounts for each run, and emptying
-        # its bounding set (see zygote.py; every run drops all of them before its program starts)
+        # bounding sets (see init.c; every run drops all of them before its program starts)
         "--cap-add",
         "CAP_SYS_ADMIN",
         "--cap-add",
@@ -353,8 +353,7 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
     # bwrap builds the root and /dev as tmpfs: writable, they would bypass the disk budget
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv"]
     argv += ["--setenv", "PATH", BASE_ENV["PATH"], "--"]
-    init = f"{_HOUSE_CACHE}/{build_init(cache_root).relative_to(cache_root)}"
-    return argv + ["/usr/bin/python3", "-I", "-S", "-c", _ZYGOTE_SCRIPT.read_text(), init]
+    return argv + [f"{_HOUSE_CACHE}/{build_init(cache_root).relative_to(cache_root)}"]
 
 
 def build_init(cache_root: Path) -> Path:
@@ -390,7 +389,7 @@ class LauncherLost(RuntimeError):
 
 
 class _Server:
-    """Our end of a process that forks runs on request (a launcher, a house's zygote): one run at a
+    """Our end of a process that forks runs on request (a launcher, a house's run server): one run at a
     time, its messages on a SOCK_SEQPACKET socket."""
 
     sock: socket.socket
@@ -431,11 +430,17 @@ class _Server:
             raise LauncherLost(f"{self} did not finish the previous run in 30 s")
         self._ids += 1
         try:
-            socket.send_fds(self.sock, [json.dumps({"op": "run", "id": self._ids, **request}).encode()], fds)
+            socket.send_fds(self.sock, [self._run_message(self._ids, request)], fds)
         except OSError as e:
             raise LauncherLost(str(e)) from None
         self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
         return self._current
+
+    def _run_message(self, run_id: int, request: dict) -> bytes:
+        return json.dumps({"op": "run", "id": run_id, **request}).encode()
+
+    def kill_message(self, run_id: int) -> bytes:
+        return json.dumps({"op": "kill", "id": run_id}).encode()
 
 
 class _Launcher(_Server):
@@ -478,12 +483,14 @@ class _Launcher(_Server):
 
 
 class _House(_Server):
-    """A slot's house: bwrap, started by the launcher as one long run, and the zygote inside it."""
+    """A slot's house: bwrap, started by the launcher as one long run, and the run server inside it
+    (`init.c`), which speaks the launcher's protocol less the pid message, in NUL-separated strings
+    one way and JSON the other."""
 
     def __init__(self, launcher: _Launcher, slot: Slot):
         super().__init__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the house; bwrap's and the zygote's complaints, if any
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the house; bwrap's complaints, if any
         accounts = _accounts(slot.uid)
         try:
             with open(os.devnull, "rb") as devnull:
@@ -504,7 +511,7 @@ class _House(_Server):
         self.sock = ours
         self.launcher = launcher
         self._ready()
-        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})  # bwrap's and the zygote
+        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})  # bwrap, the run server
         self.memory_bytes = 0
         if capabilities().root:
             for pid in self.resident:  # the run is the memory cgroup's OOM victim, never the house
@@ -513,6 +520,28 @@ class _House(_Server):
         if slot.memory_cg is not None:  # what the house itself is charged, on top of each run's limit
             with contextlib.suppress(OSError, ValueError):
                 self.memory_bytes = int((slot.memory_cg / "memory.usage_in_bytes").read_text())
+
+    def _run_message(self, run_id: int, request: dict) -> bytes:
+        rlimits = [(getattr(resource, name), soft, hard) for name, soft, hard in request["rlimits"]]
+        args = [
+            "oorl-init",
+            request["disk_bytes"],
+            request["cwd"],
+            request["box"] or "-",
+            int(request["box_writable"]),
+            len(request["binds"]),
+            *(path for pair in request["binds"] for path in pair),
+            len(rlimits),
+            *(value for limit in rlimits for value in limit),
+            "--",
+            *request["argv"],
+        ]
+        env = [f"{key}={value}" for key, value in request["env"].items()]
+        strings = ["run", run_id, int(request["wall_s"] * 1000), len(args), *args, *env]
+        return b"".join(str(s).encode("utf-8", "surrogateescape") + b"\0" for s in strings)
+
+    def kill_message(self, run_id: int) -> bytes:
+        return f"kill\0{run_id}\0".encode()
 
     def __str__(self) -> str:
         self.log.seek(0)
@@ -524,7 +553,7 @@ class _House(_Server):
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            self.sock.close()  # the zygote sees EOF and exits, and bwrap with it
+            self.sock.close()  # the run server sees EOF and exits, and bwrap with it
         if not self.run.wait(timeout=5):
             self.run.kill()
             self.run.wait(timeout=5)
@@ -590,7 +619,7 @@ class _Run:
         """SIGKILL the run (the server does it: it has not reaped the run yet)."""
         if not self.done:
             with contextlib.suppress(OSError):
-                self.server.sock.send(json.dumps({"op": "kill", "id": self.id}).encode())
+                self.server.sock.send(self.server.kill_message(self.id))
 
 
 def execute(
@@ -653,7 +682,7 @@ def execute(
                 None, None, b"", b"", 0.0, setup_failed=True, setup_error=f"cannot start the sandbox: {e}"
             )
         finally:
-            for fd in (stdin_r, out_w, err_w):  # the zygote holds its own copies
+            for fd in (stdin_r, out_w, err_w):  # the run server holds its own copies
                 os.close(fd)
         try:
             out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, limits)
@@ -753,4 +782,4 @@ def _stop(proc: _Run) -> None:
     if not proc.poll():
         proc.kill()
         if not proc.wait(timeout=30):
-            proc.lost = True  # the zygote does not answer: the slot replaces its house
+            proc.lost = True  # the run server does not answer: the slot replaces its house

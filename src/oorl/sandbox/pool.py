@@ -50,7 +50,7 @@ class Sandbox:
 
     @property
     def resident_pids(self) -> frozenset[int]:
-        """Host pids of the pool's long-lived processes (each slot's launcher, bwrap and zygote),
+        """Host pids of the pool's long-lived processes (each slot's launcher, bwrap and run server),
         which run as those uids too: every other process of theirs belongs to a run."""
         return frozenset().union(*(slot.resident_pids for slot in self._all_slots))
 
