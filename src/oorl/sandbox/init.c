@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,7 +40,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -92,11 +92,16 @@ static void own_user_namespace(void) {
     write_file("/proc/self/gid_map", map);
 }
 
-static long long number(const char *text) {
+static int parse(const char *text, long long *value) {
     char *end;
     errno = 0;
-    long long value = strtoll(text, &end, 10);
-    if (errno != 0 || *text == '\0' || *end != '\0') {
+    *value = strtoll(text, &end, 10);
+    return errno == 0 && *text != '\0' && *end == '\0';
+}
+
+static long long number(const char *text) {
+    long long value;
+    if (!parse(text, &value)) {
         errno = EINVAL;
         fail("bad number", text);
     }
@@ -220,13 +225,6 @@ static long long now_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
-}
-
-static int parse(const char *text, long long *value) {
-    char *end;
-    errno = 0;
-    *value = strtoll(text, &end, 10);
-    return errno == 0 && *text != '\0' && *end == '\0';
 }
 
 /* One message from our process: its NUL-terminated strings, and up to 3 fds. 0 when it is gone. */

@@ -1,18 +1,20 @@
-"""A slot's long-lived launcher: the process every run of that slot is forked from.
+"""A slot's long-lived launcher: the process the slot's house (bwrap and its run server) is started
+from, and restarted from if it dies.
 
-Joining a cgroup v1 hierarchy costs an RCU grace period (several ms per hierarchy, per run). The
-launcher joins the slot's memory and pids cgroups once; each run's process is forked inside them,
-so it is born in the right cgroups and never migrates.
+Joining a cgroup v1 hierarchy costs an RCU grace period (several ms per hierarchy). The launcher
+joins the slot's memory and pids cgroups once; the house is forked inside them, and so is every run
+forked in the house: all are born in the right cgroups and never migrate.
 
-    our process  --(socketpair: a JSON request + the run's stdin/stdout/stderr/status fds)-->  launcher
+    our process  --(socketpair: a JSON request + fds)-->  launcher
     launcher (root, the slot's cgroups, oom_score_adj -1000 if allowed, no capability bounding set,
               child subreaper)
-      -> fork: own process group, the request's fds as 0, 1, 2..., signals reset, oom_score_adj 1000, rlimits, slot uid
-         -> exec bwrap (scrubbed environment; its --new-session gives the program its own session)
+      -> fork: own process group, the request's fds as 0, 1, 2..., signals reset, oom_score_adj 1000,
+         rlimits, slot uid
+         -> exec the request's command: bwrap (scrubbed environment, its own session)
 
-The launcher is the run's parent: it reports the pid once forked and the wait status once reaped,
-and kills the run's process group on request. It never reaps a run before reporting, so a group it
-signals is always still the run's. It exits (killing a run in progress) when our end of the socket
+Below, "the run" is what the launcher was asked to start: the house. The launcher is its parent: it
+reports the pid once forked and the wait status once reaped, and kills the run's process group on
+request. It never reaps a run before reporting, so a group it signals is always still the run's. It exits (killing a run in progress) when our end of the socket
 closes, i.e. when our process dies (this works whichever of our threads started it, unlike
 PR_SET_PDEATHSIG, which fires when that thread exits), and enforces each run's wall-clock backstop
 itself, so a run cannot outlive its limit even if we stop watching. bwrap runs with
