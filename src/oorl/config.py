@@ -140,7 +140,11 @@ class RolloutSettings(_Group):
     backend: Literal["hf", "vllm"] = Field("hf", description="generation backend (vllm: optional extra, GPU)")
     prompts_per_step: int = Field(8, ge=1, description="B: prompts per optimizer step, over all ranks")
     group_size: int = Field(4, ge=1, description="G: completions sampled per prompt")
-    temperature: float = Field(1.0, gt=0.0, description="sampling temperature")
+    temperature: float = Field(
+        1.0,
+        gt=0.0,
+        description="sampling temperature; the policy's log-probs (old, new, reference) use it too",
+    )
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass")
     max_new_tokens: int = Field(1024, ge=1, description="longest completion")
 

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from oorl.rollout import completion_mask, fence_closed, make_backend
@@ -61,8 +62,10 @@ def test_greedy_is_the_same_alone_and_in_a_left_padded_batch(tiny):
     assert alone.texts[0] == batched.texts[1]
 
 
-def test_training_logprobs_match_sampling_logprobs(tiny):
-    """The trainer's forward (explicit positions under left padding) reproduces generate's scores."""
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_training_logprobs_match_sampling_logprobs(tiny, temperature):
+    """The trainer's forward (explicit positions under left padding) reproduces the distribution
+    generate sampled from, temperature included."""
     model, tok = tiny
     prompts = [
         tok.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True, tokenize=False)
@@ -73,6 +76,7 @@ def test_training_logprobs_match_sampling_logprobs(tiny):
     out = model.generate(
         **enc,
         do_sample=True,
+        temperature=temperature,
         max_new_tokens=6,
         min_new_tokens=6,
         output_logits=True,
@@ -81,7 +85,8 @@ def test_training_logprobs_match_sampling_logprobs(tiny):
         pad_token_id=tok.pad_token_id,
     )
     new = out.sequences[:, enc["input_ids"].shape[1] :]  # (2, 6)
-    scores = torch.stack(out.logits, 1).log_softmax(-1)  # (2, 6, V): raw logits
+    # raw logits (the scores would also carry min_new_tokens' masking of EOS), tempered as sampled
+    scores = (torch.stack(out.logits, 1) / temperature).log_softmax(-1)  # (2, 6, V)
     expected = scores.gather(-1, new[..., None]).squeeze(-1)
     from oorl.rollout import RolloutBatch
 
@@ -89,5 +94,5 @@ def test_training_logprobs_match_sampling_logprobs(tiny):
         enc["input_ids"], enc["attention_mask"].bool(), new, torch.ones_like(new, dtype=torch.bool), ["", ""]
     )
     with torch.no_grad():
-        got = completion_logprobs(model, batch)
+        got = completion_logprobs(model, batch, temperature=temperature)
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)

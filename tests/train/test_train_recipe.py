@@ -7,6 +7,7 @@ from oorl.rewards import RewardResult
 from oorl.rollout import RolloutBatch
 from oorl.train.data import Cursor, is_heldout, split_problems
 from oorl.train.recipe import without_sandbox_errors
+from oorl.train.sequences import completion_logprobs
 
 
 def _cfg(data_dir, tmp_path, *extra):
@@ -93,6 +94,22 @@ def test_ablation_switches_select_the_losses(data_dir, tiny_model_dir, tmp_path,
     } <= metrics.keys()
     changed = sum(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
     assert changed > 0
+
+
+def test_policy_logprobs_are_taken_at_the_rollout_temperature(data_dir, tiny_model_dir, tmp_path):
+    """Old and new log-probs are of the distribution the rollout sampled (logits / temperature): on
+    the first update every PPO ratio is exactly 1."""
+    trainer = make_trainer(_cfg(data_dir, tmp_path, "rollout.temperature=0.5"), tiny_model_dir)
+    _nudge(trainer)
+    exp, _ = trainer.collect([trainer.tasks[0], trainer.tasks[1]])
+    with torch.no_grad():
+        tempered = completion_logprobs(trainer.model, exp.rollout, temperature=0.5)
+        plain = completion_logprobs(trainer.model, exp.rollout)
+    mask = exp.rollout.completion_mask
+    torch.testing.assert_close(exp.old_logp[:, : mask.shape[1]] * mask, tempered * mask, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(plain * mask, tempered * mask, atol=1e-3)
+    metrics = trainer.onpolicy_backward(exp)
+    assert metrics["approx_kl"] == pytest.approx(0.0, abs=1e-6) and metrics["clip_frac"] == 0.0
 
 
 def test_reference_stays_frozen_while_the_policy_moves(data_dir, tiny_model_dir, tmp_path):

@@ -250,13 +250,14 @@ class OORLTrainer:
         }
 
     def _logprobs(self, model, batch: RolloutBatch) -> Tensor:
-        """(N, C) completion log-probs, computed in micro-batches."""
-        mb = self.cfg.onpolicy.micro_batch_size
+        """(N, C) completion log-probs at the rollout temperature, computed in micro-batches."""
+        mb, temperature = self.cfg.onpolicy.micro_batch_size, self.cfg.rollout.temperature
         out = torch.zeros(batch.completion_ids.shape, dtype=torch.float32)
         for start in range(0, batch.completion_ids.shape[0], mb):
             rows = list(range(start, min(start + mb, batch.completion_ids.shape[0])))
             part = select(batch, rows)
-            out[rows, : part.completion_ids.shape[1]] = completion_logprobs(model, part).float().cpu()
+            logp = completion_logprobs(model, part, temperature=temperature)
+            out[rows, : part.completion_ids.shape[1]] = logp.float().cpu()
         return out
 
     def learn(self, exp: Experience | None, ir: IRBatch | None) -> dict[str, float]:
@@ -291,7 +292,7 @@ class OORLTrainer:
             rows = list(range(start, min(start + mb, N)))
             mb_batch = select(exp.rollout, rows)
             C = mb_batch.completion_ids.shape[1]
-            mb_logp = completion_logprobs(self.model, mb_batch)  # (mb, C)
+            mb_logp = completion_logprobs(self.model, mb_batch, temperature=cfg.rollout.temperature)
             loss, m = ppo_policy_loss(
                 mb_logp,
                 exp.old_logp[rows, :C],

@@ -62,8 +62,9 @@ def select(batch: RolloutBatch, rows: Tensor | slice | list[int]) -> RolloutBatc
     return RolloutBatch(prompt_ids[:, p0:], prompt_mask[:, p0:], completion_ids[:, :c1], mask[:, :c1], texts)
 
 
-def completion_logprobs(model, batch: RolloutBatch) -> Tensor:
-    """(N, C) log-probs of the completion tokens under `model` (0 at masked positions).
+def completion_logprobs(model, batch: RolloutBatch, *, temperature: float = 1.0) -> Tensor:
+    """(N, C) log-probs of the completion tokens under `model` (0 at masked positions), of the
+    distribution softmax(logits / temperature): the one a rollout at that temperature sampled from.
 
     Shapes: input (N, P + C); the logits at positions P-1 .. P+C-2 predict completion tokens 0 .. C-1.
     `model` must accept `logits_to_keep` (every causal LM in transformers >= 4.45 does).
@@ -83,4 +84,6 @@ def completion_logprobs(model, batch: RolloutBatch) -> Tensor:
         logits_to_keep=C + 1,
     ).logits  # (N, C + 1, V)
     logits = logits[:, :-1]  # (N, C, V): position P-1+t predicts completion token t
+    if temperature != 1.0:  # in place: no second (N, C, V) copy; the LM head's backward needs none
+        logits = logits.div_(temperature)
     return token_logprobs(logits, batch.completion_ids.to(device), batch.completion_mask.to(device))
