@@ -357,14 +357,15 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
 
 
 def build_init(cache_root: Path) -> Path:
-    """The runs' init (`init.c`), compiled once per version of its source into the compile cache."""
+    """The run server (`init.c`), compiled once per version of its source into the compile cache,
+    where the house finds it."""
     source = _INIT_SOURCE.read_bytes()
     target = cache_root / "init" / hashlib.sha256(source).hexdigest()[:16] / "oorl-init"
     if target.exists():
         return target
     cc = capabilities().cc
     if cc is None:
-        raise SandboxUnavailable("the sandbox builds its run init with a C compiler: apt-get install gcc")
+        raise SandboxUnavailable("the sandbox builds its run server with a C compiler: apt-get install gcc")
     target.parent.parent.mkdir(mode=0o755, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent.parent, ignore_cleanup_errors=True) as tmp:
         built = Path(tmp) / "oorl-init"
@@ -377,8 +378,9 @@ def build_init(cache_root: Path) -> Path:
             if compiled.returncode == 0:
                 break
         else:
-            raise SandboxUnavailable(f"cannot build the sandbox's run init:\n{compiled.stderr[-2000:]}")
-        Path(tmp).chmod(0o755)
+            raise SandboxUnavailable(f"cannot build the sandbox's run server:\n{compiled.stderr[-2000:]}")
+        for path in (built, Path(tmp)):  # the slot's uid runs it, whatever our umask
+            path.chmod(0o755)
         with contextlib.suppress(OSError):  # another process built it first
             Path(tmp).rename(target.parent)
     return target
