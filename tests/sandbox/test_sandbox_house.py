@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import tempfile
 import time
 
@@ -13,7 +14,7 @@ import pytest
 from leftovers import sandbox_processes
 
 from oorl.sandbox import Sandbox, Verdict
-from oorl.sandbox.isolation import RunLimits, execute
+from oorl.sandbox.isolation import RunLimits, _communicate, _Run, _Server, execute
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +102,43 @@ def test_a_run_s_user_keyring_is_not_the_next_run_s(sandbox):
     assert sandbox.run("python", find).tests[0].stdout == "False\n"
 
 
+LIMITS = RunLimits(
+    wall_s=5,
+    cpu_s=5,
+    memory_mb=64,
+    processes=8,
+    file_size_mb=1,
+    disk_mb=16,
+    open_files=64,
+    output_bytes=4096,
+    as_headroom_mb=None,
+)
+
+
 def test_a_program_that_cannot_start_is_the_sandbox_s_fault(sandbox):
-    slot = sandbox._all_slots[0]
-    limits = RunLimits(
-        wall_s=5,
-        cpu_s=5,
-        memory_mb=64,
-        processes=8,
-        file_size_mb=1,
-        disk_mb=16,
-        open_files=64,
-        output_bytes=4096,
-        as_headroom_mb=None,
-    )
-    result = execute(["/usr/bin/no-such-program"], slot=slot, limits=limits)
+    result = execute(["/usr/bin/no-such-program"], slot=sandbox._all_slots[0], limits=LIMITS)
     assert result.setup_failed and "/usr/bin/no-such-program" in result.setup_error, result
     assert "No such file" in result.setup_error
     assert bash(sandbox, "echo still") == "still\n"  # the house is fine
+
+
+def test_a_status_that_arrives_before_we_feed_stdin():
+    """A fast program can be over, its status waiting, before we write its stdin or read a byte."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = _Server()
+    server.sock = ours
+    run = _Run(server, 1)
+    theirs.send(b'{"id": 1, "status": 0}')
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    os.close(out_w)  # the program is gone: its output is at EOF
+    os.close(err_w)
+    files = [open(fd, mode, buffering=0) for fd, mode in ((stdin_w, "wb"), (out_r, "rb"), (err_r, "rb"))]  # noqa: SIM115
+    try:
+        assert _communicate(run, b"1 2\n", *files, LIMITS) == (b"", b"", False, False)
+        assert run.returncode == 0
+    finally:
+        for f in [*files, ours, theirs]:
+            f.close()
+        os.close(stdin_r)

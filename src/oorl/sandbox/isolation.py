@@ -739,9 +739,10 @@ def _communicate(
         sel.register(stdin_f, selectors.EVENT_WRITE, None)
     else:
         stdin_f.close()
-    timed_out = exceeded = False
+    timed_out = exceeded = done = False
+    readers = 2  # stdout and stderr, until their EOF
     try:
-        while sel.get_map() and not exceeded:
+        while (readers or not done) and not exceeded:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -761,12 +762,12 @@ def _communicate(
                 elif key.data is proc:
                     if proc.poll():
                         sel.unregister(key.fileobj)
-                        if stdin_f in (k.fileobj for k in sel.get_map().values()):
-                            sel.unregister(stdin_f)  # nobody left to read it
+                        done = True  # what is left of stdin has nobody to read it
                 else:
                     chunk = os.read(key.fd, 65536)
                     if not chunk:
                         sel.unregister(key.fileobj)
+                        readers -= 1
                         continue
                     key.data.extend(chunk)
                     if len(out) + len(err) > cap:
