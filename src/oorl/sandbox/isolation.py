@@ -670,9 +670,8 @@ def execute(
     try:
         try:
             slot.configure(limits)
-            if slot.pids_cg is None and caps.root:  # per uid: the house's processes count too
-                nproc = limits.processes + len(slot.resident_pids)
-                rlimits.append(("RLIMIT_NPROC", nproc, nproc))
+            if slot.pids_cg is None and caps.root:  # counted in the run's own user namespace only
+                rlimits.append(("RLIMIT_NPROC", limits.processes, limits.processes))
             if slot.memory_cg is None and limits.as_headroom_mb is not None:
                 address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
                 rlimits.append(("RLIMIT_AS", address_space, address_space))
