@@ -432,13 +432,13 @@ class _Server:
             raise LauncherLost(f"{self} did not finish the previous run in 30 s")
         self._ids += 1
         try:
-            socket.send_fds(self.sock, [self._run_message(self._ids, request)], fds)
+            socket.send_fds(self.sock, [self.run_message(self._ids, request)], fds)
         except OSError as e:
             raise LauncherLost(str(e)) from None
         self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
         return self._current
 
-    def _run_message(self, run_id: int, request: dict) -> bytes:
+    def run_message(self, run_id: int, request: dict) -> bytes:
         return json.dumps({"op": "run", "id": run_id, **request}).encode()
 
     def kill_message(self, run_id: int) -> bytes:
@@ -523,7 +523,7 @@ class _House(_Server):
             with contextlib.suppress(OSError, ValueError):
                 self.memory_bytes = int((slot.memory_cg / "memory.usage_in_bytes").read_text())
 
-    def _run_message(self, run_id: int, request: dict) -> bytes:
+    def run_message(self, run_id: int, request: dict) -> bytes:
         rlimits = [(getattr(resource, name), soft, hard) for name, soft, hard in request["rlimits"]]
         args = [
             "oorl-init",
