@@ -36,6 +36,7 @@ def main(out: str, data_dir: str, model_dir: str) -> None:
     metrics = [trainer.step() for _ in range(cfg.steps)]
     state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
     torch.save({"metrics": metrics, "state": state}, Path(out) / f"world{dist.world_size}-rank{dist.rank}.pt")
+    dist.barrier()  # as run_training does: no rank leaves while another still talks to it
     shutdown(dist)
 
 

@@ -20,7 +20,8 @@ COMPARED = (
 
 
 def _run(cmd, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # a crashed rank dumps every thread's Python stack, so a failure says where it happened
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
@@ -35,10 +36,9 @@ def test_two_ranks_equal_one_rank_with_the_same_global_batch(data_dir, tiny_mode
             sys.executable,
             "-m",
             "torch.distributed.run",
+            "--standalone",
             "--nproc_per_node",
             "2",
-            "--master_port",
-            "29517",
             *args,
         ],
         tmp_path,
