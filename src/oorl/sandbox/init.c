@@ -6,23 +6,32 @@
  * keeps two capabilities inside the house's user namespace (CAP_SYS_ADMIN for namespaces and
  * mounts, CAP_SETPCAP for bounding sets) and none outside it.
  *
- * For each run it forks, into a new PID namespace, the run's init: PID 1 of that namespace, with the
- * program's stdin, stdout and stderr as 0, 1, 2 and a report pipe as 3. The init gives the run new
- * mount, IPC, UTS and user namespaces: a fresh /proc, a size-capped /tmp and /dev/shm, /box bound
- * from the compile cache (the rest of the cache hidden under an empty mount), the hostname
- * "sandbox", a user namespace mapping only the run's uid (so that no per-user kernel state, such as
- * the user keyring, is shared with the slot's other runs). Then it sets the rlimits, drops every
- * capability, makes itself undumpable (the program cannot ptrace it), forks the program in its own
- * session and waits for it. When the program exits it kills and reaps whatever the program left in
- * the namespace and reports on fd 3 (`status <wait status>` or `error <what failed>`); the server
- * answers once it has reaped the init, so a run whose status we report has no process left. As a
- * namespace's init it ignores every signal the program may send it. The runs share (one after
- * another) the house's network namespace, which holds nothing but loopback.
+ * Each run is prepared before its request comes, so that a request costs little more than an exec.
+ * The server forks, into a new PID namespace, the run's init: PID 1 of that namespace. The init
+ * gives the run new mount, IPC and UTS namespaces (a fresh /proc, a size-capped /tmp and /dev/shm,
+ * the hostname "sandbox"), forks the run's first process, the runner, drops its own capabilities
+ * and waits. The runner reads the request from our process (the program's stdin, stdout and
+ * stderr come with it), binds /box from the compile cache (the rest of the cache hidden under an
+ * empty mount), enters a user namespace mapping only the run's uid (so that no per-user kernel
+ * state, such as the user keyring, is shared with the slot's other runs), sets the rlimits, drops
+ * every capability, starts its own session and execs the program. When the program exits, the
+ * init kills and reaps whatever it left in the namespace, then answers our process itself
+ * (`{"id": ID, "status": WAIT_STATUS}`, or `{"id": ID, "error": WHY}` when the program could not
+ * start): a run whose status we report has no process left. As a namespace's init it ignores every
+ * signal the program may send it, and being undumpable it cannot be traced or read.
  *
- * The init's arguments:
+ * Meanwhile the server watches: kill requests from our process and a backstop clock, either of
+ * which kills the init (and with it the namespace); it answers for an init that died before
+ * answering. Once the init is reaped (the namespaces' teardown, after the answer) it prepares the
+ * next run. Runs share (one after another) the house's network namespace, which holds nothing but
+ * loopback.
+ *
+ * A run request: "run", ID, WALL_MS, N_ARGS, the N_ARGS arguments below, then the program's
+ * environment, as NUL-terminated strings:
  *     oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_BINDS [SOURCE TARGET]... N_RLIMITS
  *               [RESOURCE SOFT HARD]... -- PROGRAM [ARG]...
- * BOX and each SOURCE are relative to the cache; each TARGET lies under /tmp.
+ * BOX and each SOURCE are relative to the cache; each TARGET lies under /tmp. A kill request:
+ * "kill", ID.
  *
  * C, and one process per slot: bwrap per run cost about 3 ms of set-up; a fork and exit of a Python
  * process about a millisecond of CPU, an exec another half. Forking this one costs a fraction.
@@ -37,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -47,11 +57,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPORT_FD 3
 #define CACHE "/.oorl/cache"
+#define CLIENT 0 /* the socket to our process, in the server and the init */
+#define MAX_REQUEST (1 << 20)
+#define MAX_STRINGS 8192
+#define BACKSTOP_MS 10000 /* beyond the run's own wall limit, which our process enforces first */
+#define FIRST_DISK (64LL << 20) /* the first run's /tmp and /dev/shm; later ones take the last run's */
+
+/* What a run's processes tell each other and the server: a page shared by the three, written by
+ * the runner before it execs (the program has none of it) and by the init. */
+static struct run {
+    int took;            /* the runner took a request */
+    long long id;        /* its id */
+    long long wall_ms;   /* its wall limit: the server's backstop */
+    long long disk;      /* its disk budget: the next run's /tmp is prepared with it */
+    int answered;        /* the init sent our process the run's answer */
+    int gone;            /* our process closed the socket: the server exits */
+    char error[1024];    /* why the run (or its preparation) failed, when it did */
+} *run;
+
+static int own_pid_ns = -1; /* the server's PID namespace, which it returns to after forking an init */
 
 static void fail(const char *what, const char *arg) {
-    dprintf(REPORT_FD, "error %s %s: %s\n", what, arg, strerror(errno));
+    if (run->error[0] == '\0')
+        snprintf(run->error, sizeof run->error, "%s %s: %s", what, arg, strerror(errno));
     _exit(127);
 }
 
@@ -69,6 +98,15 @@ static void bind_cached(const char *relative, const char *target, int writable) 
     do_mount(source, target, NULL, MS_BIND | MS_REC, NULL);
     do_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (writable ? 0 : MS_RDONLY),
              NULL);
+}
+
+/* The writable file systems share the disk budget: /dev/shm an eighth, /tmp the rest. */
+static void mount_scratch(long long disk, unsigned long remount) {
+    char options[64];
+    snprintf(options, sizeof options, "size=%lld,mode=0755", disk - disk / 8);
+    do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | remount, options);
+    snprintf(options, sizeof options, "size=%lld,mode=1777", disk / 8);
+    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | remount, options);
 }
 
 static void write_file(const char *path, const char *text) {
@@ -92,6 +130,17 @@ static void own_user_namespace(void) {
     write_file("/proc/self/gid_map", map);
 }
 
+static void drop_capabilities(void) {
+    int cap = 0;
+    while (prctl(PR_CAPBSET_DROP, cap) == 0) /* a new user namespace filled it */
+        cap++;
+    if (errno != EINVAL || cap == 0) fail("prctl", "bounding set"); /* EINVAL: past the last one */
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof none);
+    if (syscall(SYS_capset, &header, none) != 0) fail("capset", "");
+}
+
 static int parse(const char *text, long long *value) {
     char *end;
     errno = 0;
@@ -106,119 +155,6 @@ static long long number(const char *text) {
         fail("bad number", text);
     }
     return value;
-}
-
-static void run_init(int argc, char **argv, char **env) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server died: so does the run */
-    prctl(PR_SET_DUMPABLE, 1); /* our /proc/self files are ours again, until the program starts */
-    fcntl(REPORT_FD, F_SETFD, FD_CLOEXEC);
-    errno = EINVAL;
-    if (argc < 9) fail("usage", argv[0]);
-    long long disk = number(argv[1]), shm = disk / 8;
-    const char *cwd = argv[2], *box = argv[3];
-    int box_writable = strcmp(argv[4], "1") == 0;
-    int arg = 5;
-    long long n_binds = number(argv[arg++]);
-    char **binds = argv + arg;
-    if (n_binds < 0 || n_binds > (argc - arg) / 2) fail("usage", "binds");
-    arg += 2 * n_binds;
-    if (arg >= argc) fail("usage", "rlimits");
-    long long n_rlimits = number(argv[arg++]);
-    char **rlimits = argv + arg;
-    if (n_rlimits < 0 || n_rlimits > (argc - arg) / 3) fail("usage", "rlimits");
-    arg += 3 * n_rlimits;
-    if (arg + 1 >= argc || strcmp(argv[arg], "--") != 0) fail("usage", "--");
-    char **program = argv + arg + 1;
-
-    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) != 0) fail("unshare", "");
-    do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL); /* nothing we mount reaches the house */
-    do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    /* The writable file systems share the disk budget: /dev/shm an eighth, /tmp the rest. */
-    char options[64];
-    snprintf(options, sizeof options, "size=%lld,mode=0755", disk - shm);
-    do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, options);
-    snprintf(options, sizeof options, "size=%lld,mode=1777", shm);
-    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, options);
-    if (strcmp(box, "-") != 0) bind_cached(box, "/box", box_writable);
-    for (long long i = 0; i < n_binds; i++) {
-        if (mkdir(binds[2 * i + 1], 0755) != 0 && errno != EEXIST) fail("mkdir", binds[2 * i + 1]);
-        bind_cached(binds[2 * i], binds[2 * i + 1], 1);
-    }
-    /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
-     * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
-    do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");
-    if (sethostname("sandbox", 7) != 0) fail("sethostname", "");
-    if (chdir(cwd) != 0) fail("chdir", cwd);
-    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    /* the memory cgroup's OOM killer takes the run, never the house */
-    if (oom < 0 || write(oom, "1000", 4) != 4) fail("oom_score_adj", "");
-    close(oom);
-    own_user_namespace();
-    for (long long i = 0; i < n_rlimits; i++) {
-        struct rlimit limit = {(rlim_t)number(rlimits[3 * i + 1]), (rlim_t)number(rlimits[3 * i + 2])};
-        if (setrlimit((int)number(rlimits[3 * i]), &limit) != 0) fail("setrlimit", rlimits[3 * i]);
-    }
-    for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++) /* a new user namespace filled it */
-        if (prctl(PR_CAPBSET_DROP, cap) != 0) fail("prctl", "bounding set");
-    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct none[2];
-    memset(none, 0, sizeof none);
-    if (syscall(SYS_capset, &header, none) != 0) fail("capset", "");
-    if (prctl(PR_SET_DUMPABLE, 0) != 0) fail("prctl", "dumpable");
-
-    pid_t child = fork();
-    if (child < 0) fail("fork", "");
-    if (child == 0) {
-        setsid();
-        execve(program[0], program, env);
-        fail("cannot start", program[0]); /* the report pipe is still open: close-on-exec */
-    }
-    close(0); /* the program's pipes are its own now */
-    close(1);
-    close(2);
-    int status = 0, other;
-    for (;;) { /* reap orphans until the program itself exits */
-        pid_t pid = wait(&other);
-        if (pid == child) {
-            status = other;
-            break;
-        }
-        if (pid < 0 && errno != EINTR) fail("wait", "");
-    }
-    /* Then whatever it left (daemons, setsid children): every other process of this PID namespace,
-     * each of them a child of ours once its parent is dead. When none is left, the run is over. */
-    kill(-1, SIGKILL);
-    while (wait(NULL) > 0 || errno == EINTR) {
-    }
-    dprintf(REPORT_FD, "status %d\n", status);
-    _exit(0);
-}
-
-#define MAX_REQUEST (1 << 20)
-#define MAX_STRINGS 8192
-#define BACKSTOP_MS 10000 /* beyond the run's own wall limit, which our process enforces first */
-
-static int connected = 1; /* our process is still there */
-
-static void answer(const char *text) {
-    if (connected && send(0, text, strlen(text), MSG_NOSIGNAL) < 0) connected = 0;
-}
-
-static void answer_error(long long id, const char *message) {
-    char text[1200];
-    int n = snprintf(text, sizeof text, "{\"id\": %lld, \"error\": \"", id);
-    for (const char *c = message; *c != '\0' && n < (int)sizeof text - 16; c++) {
-        if (*c == '"' || *c == '\\') {
-            text[n++] = '\\';
-            text[n++] = *c;
-        } else if ((unsigned char)*c < 0x20) {
-            n += snprintf(text + n, sizeof text - (size_t)n, "\\u%04x", *c);
-        } else {
-            text[n++] = *c;
-        }
-    }
-    snprintf(text + n, sizeof text - (size_t)n, "\"}");
-    answer(text);
 }
 
 static long long now_ms(void) {
@@ -236,7 +172,9 @@ static int receive(char *buffer, char **strings, int *n_strings, int *fds, int *
     struct iovec iov = {buffer, MAX_REQUEST};
     struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                              .msg_controllen = sizeof control.space};
-    ssize_t size = recvmsg(0, &message, MSG_CMSG_CLOEXEC);
+    ssize_t size;
+    while ((size = recvmsg(CLIENT, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
     if (size <= 0) return 0;
     *n_fds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
@@ -256,102 +194,246 @@ static int receive(char *buffer, char **strings, int *n_strings, int *fds, int *
     return 1;
 }
 
-/* A run request: "run", ID, WALL_MS, N_ARGS, the init's N_ARGS arguments, then the program's
- * environment, with its stdin, stdout and stderr. Answers with the program's wait status (SIGKILL
- * when its init was killed first: our process's kill request, the backstop, the OOM killer) once
- * the init is reaped, i.e. once nothing of the run is left; or why it could not start. */
-static void serve_run(char **strings, int n_strings, int *fds, int n_fds, int own_pid_ns) {
-    static char *args[MAX_STRINGS + 1], *env[MAX_STRINGS + 1];
-    long long id = 0, wall_ms, n_args;
-    if (n_strings < 4 || !parse(strings[1], &id) || !parse(strings[2], &wall_ms) ||
-        !parse(strings[3], &n_args) || n_args < 1 || n_args > n_strings - 4 || n_fds != 3) {
-        for (int i = 0; i < n_fds; i++) close(fds[i]);
-        answer_error(id, "malformed run request");
-        return;
-    }
-    memcpy(args, strings + 4, sizeof(char *) * (size_t)n_args);
-    args[n_args] = NULL;
-    int n_env = n_strings - 4 - (int)n_args;
-    memcpy(env, strings + 4 + n_args, sizeof(char *) * (size_t)n_env);
-    env[n_env] = NULL;
+static void answer(const char *text) {
+    send(CLIENT, text, strlen(text), MSG_NOSIGNAL); /* our process is gone: nobody to tell */
+}
 
-    int report[2] = {-1, -1};
-    pid_t init = -1;
-    if (pipe2(report, O_CLOEXEC) == 0) {
-        if (unshare(CLONE_NEWPID) == 0) { /* for our next child only */
-            init = fork();
-            if (init == 0) {
-                int mine[4] = {fds[0], fds[1], fds[2], report[1]};
-                for (int i = 0; i < 4; i++) mine[i] = fcntl(mine[i], F_DUPFD_CLOEXEC, 10);
-                for (int i = 0; i < 4; i++) dup2(mine[i], i); /* also closes our socket */
-                close_range(4, ~0U, 0);
-                run_init((int)n_args, args, env);
-            }
-            int error = errno;
-            if (setns(own_pid_ns, CLONE_NEWPID) != 0) _exit(1); /* back to ours, for the next run */
-            errno = error;
+static void answer_error(long long id, const char *message) {
+    char text[1200];
+    int n = snprintf(text, sizeof text, "{\"id\": %lld, \"error\": \"", id);
+    for (const char *c = message; *c != '\0' && n < (int)sizeof text - 16; c++) {
+        if (*c == '"' || *c == '\\') {
+            text[n++] = '\\';
+            text[n++] = *c;
+        } else if ((unsigned char)*c < 0x20) {
+            n += snprintf(text + n, sizeof text - (size_t)n, "\\u%04x", *c);
+        } else {
+            text[n++] = *c;
         }
-        close(report[1]);
+    }
+    snprintf(text + n, sizeof text - (size_t)n, "\"}");
+    answer(text);
+}
+
+static void answer_status(long long id, long long status) {
+    char text[64];
+    snprintf(text, sizeof text, "{\"id\": %lld, \"status\": %lld}", id, status);
+    answer(text);
+}
+
+/* The next run request ("run" messages only: a kill request for a run already over is stale). Its
+ * strings are the runner's for good: the program's arguments and environment point into them. */
+static int next_request(char **strings, int *n_strings, int *fds, int *n_fds) {
+    static char buffer[MAX_REQUEST + 1];
+    for (;;) {
+        if (!receive(buffer, strings, n_strings, fds, n_fds)) return 0;
+        if (*n_strings > 0 && strcmp(strings[0], "run") == 0) return 1;
+        for (int i = 0; i < *n_fds; i++) close(fds[i]);
+    }
+}
+
+/* The runner: takes the next request, tells the server (a 't' on `notes`), sets the run up and execs
+ * the program. `disk` is the size /tmp was prepared with. */
+static void run_program(int notes, long long disk) {
+    static char *strings[MAX_STRINGS + 1], *env[MAX_STRINGS + 1];
+    int n_strings, fds[3], n_fds;
+    if (!next_request(strings, &n_strings, fds, &n_fds)) {
+        run->gone = 1;
+        _exit(0);
+    }
+    run->took = 1;
+    long long n_args;
+    if (n_strings < 4 || !parse(strings[1], &run->id) || !parse(strings[2], &run->wall_ms) ||
+        !parse(strings[3], &n_args) || n_args < 9 || n_args > n_strings - 4 || n_fds != 3) {
+        snprintf(run->error, sizeof run->error, "malformed run request");
+        run->wall_ms = 0;
+        if (write(notes, "t", 1) < 0) _exit(127);
+        _exit(127);
+    }
+    char **argv = strings + 4;
+    int n_env = n_strings - 4 - (int)n_args;
+    memmove(env, strings + 4 + n_args, sizeof(char *) * (size_t)n_env);
+    env[n_env] = NULL;
+    run->disk = number(argv[1]);
+    if (write(notes, "t", 1) != 1) fail("write", "notes");
+
+    int mine[3];
+    for (int i = 0; i < 3; i++) mine[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+    for (int i = 0; i < 3; i++) dup2(mine[i], i); /* also closes our socket */
+    close_range(3, ~0U, 0);
+
+    const char *cwd = argv[2], *box = argv[3];
+    int box_writable = strcmp(argv[4], "1") == 0;
+    int arg = 5;
+    long long n_binds = number(argv[arg++]);
+    char **binds = argv + arg;
+    errno = EINVAL;
+    if (n_binds < 0 || n_binds > (n_args - arg) / 2) fail("usage", "binds");
+    arg += 2 * n_binds;
+    if (arg >= n_args) fail("usage", "rlimits");
+    long long n_rlimits = number(argv[arg++]);
+    char **rlimits = argv + arg;
+    if (n_rlimits < 0 || n_rlimits > (n_args - arg) / 3) fail("usage", "rlimits");
+    arg += 3 * n_rlimits;
+    if (arg + 1 >= n_args || strcmp(argv[arg], "--") != 0) fail("usage", "--");
+    char **program = argv + arg + 1;
+    argv[n_args] = NULL; /* the first environment string's slot, copied above */
+
+    if (run->disk != disk) mount_scratch(run->disk, MS_REMOUNT);
+    if (strcmp(box, "-") != 0) bind_cached(box, "/box", box_writable);
+    for (long long i = 0; i < n_binds; i++) {
+        if (mkdir(binds[2 * i + 1], 0755) != 0 && errno != EEXIST) fail("mkdir", binds[2 * i + 1]);
+        bind_cached(binds[2 * i], binds[2 * i + 1], 1);
+    }
+    /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
+     * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
+    do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");
+    if (chdir(cwd) != 0) fail("chdir", cwd);
+    own_user_namespace();
+    for (long long i = 0; i < n_rlimits; i++) {
+        struct rlimit limit = {(rlim_t)number(rlimits[3 * i + 1]), (rlim_t)number(rlimits[3 * i + 2])};
+        if (setrlimit((int)number(rlimits[3 * i]), &limit) != 0) fail("setrlimit", rlimits[3 * i]);
+    }
+    drop_capabilities();
+    setsid();
+    execve(program[0], program, env);
+    fail("cannot start", program[0]);
+}
+
+/* A run's init (PID 1 of a new PID namespace): prepares the run, forks its runner, and answers our
+ * process once the runner (the program) and everything it left are gone; then tells the server (an
+ * 'a' on `notes`), which prepares the next run while this one's namespaces are torn down. */
+static void run_init(int notes, long long disk) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server died: so does the run */
+    prctl(PR_SET_DUMPABLE, 1); /* our /proc/self files are ours again, until the program starts */
+    close(own_pid_ns);
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) != 0) fail("unshare", "");
+    do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL); /* nothing we mount reaches the house */
+    do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_scratch(disk, 0);
+    if (sethostname("sandbox", 7) != 0) fail("sethostname", "");
+    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    /* the memory cgroup's OOM killer takes the run, never the house */
+    if (oom < 0 || write(oom, "1000", 4) != 4) fail("oom_score_adj", "");
+    close(oom);
+    if (prctl(PR_SET_DUMPABLE, 0) != 0) fail("prctl", "dumpable");
+
+    pid_t runner = fork();
+    if (runner < 0) fail("fork", "");
+    if (runner == 0) {
+        prctl(PR_SET_DUMPABLE, 1); /* for its user namespace's maps; execve decides for the program */
+        run_program(notes, disk);
+    }
+    drop_capabilities();
+    int status = 0, other;
+    for (;;) { /* reap orphans until the runner (the program) itself exits */
+        pid_t pid = wait(&other);
+        if (pid == runner) {
+            status = other;
+            break;
+        }
+        if (pid < 0 && errno != EINTR) fail("wait", "");
+    }
+    /* Then whatever it left (daemons, setsid children): every other process of this PID namespace,
+     * each of them a child of ours once its parent is dead. When none is left, the run is over. */
+    kill(-1, SIGKILL);
+    while (wait(NULL) > 0 || errno == EINTR) {
+    }
+    if (!run->took) _exit(0); /* no request came: our process is gone */
+    if (run->error[0] != '\0') answer_error(run->id, run->error);
+    else answer_status(run->id, status);
+    run->answered = 1;
+    if (write(notes, "a", 1) < 0) _exit(1);
+    _exit(0);
+}
+
+/* The last run's init, which has answered and is tearing its namespaces down: the server reaps it
+ * while it prepares and serves the next run. */
+static pid_t old_init = -1;
+static int old_pidfd = -1;
+
+static void reap_old(void) {
+    if (old_init < 0) return;
+    while (waitpid(old_init, NULL, 0) < 0 && errno == EINTR) {
+    }
+    close(old_pidfd);
+    old_init = old_pidfd = -1;
+}
+
+/* Forks the next run's init into a new PID namespace; -1 if it cannot. */
+static pid_t prepare(int notes[2], long long disk) {
+    if (pipe2(notes, O_CLOEXEC) != 0) return -1;
+    pid_t init = -1;
+    if (unshare(CLONE_NEWPID) == 0) { /* for our next child only */
+        init = fork();
+        if (init == 0) {
+            close(notes[0]);
+            run_init(notes[1], disk);
+        }
+        int error = errno;
+        if (setns(own_pid_ns, CLONE_NEWPID) != 0) _exit(1); /* back to ours, for the next run */
+        errno = error;
     }
     int error = errno;
-    for (int i = 0; i < 3; i++) close(fds[i]);
-    if (init < 0) {
-        if (report[0] >= 0) close(report[0]);
-        answer_error(id, strerror(error));
-        return;
-    }
-    int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-    long long deadline = now_ms() + wall_ms + BACKSTOP_MS;
+    close(notes[1]);
+    if (init < 0) close(notes[0]);
+    errno = error;
+    return init;
+}
+
+/* Waits for a prepared init to take a request and answer it (1), or to exit (0); meanwhile serves
+ * kill requests for it, keeps the backstop clock, and reaps the last run's init. */
+static int watch(pid_t init, int pidfd, int notes) {
+    int running = 0, listening = 0;
+    long long deadline = 0;
     for (;;) {
-        struct pollfd watch[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
-        long long wait_ms = deadline - now_ms();
-        int ready = poll(watch, connected ? 2 : 1, (int)(wait_ms < 0 ? 0 : wait_ms > 3600000 ? 3600000 : wait_ms));
+        struct pollfd fds[4] = {{.fd = pidfd, .events = POLLIN},
+                                {.fd = notes, .events = POLLIN},
+                                {.fd = listening ? CLIENT : -1, .events = POLLIN},
+                                {.fd = old_pidfd, .events = POLLIN}};
+        long long wait_ms = running ? deadline - now_ms() : -1;
+        int ready = poll(fds, 4, wait_ms < 0 ? (running ? 0 : -1) : wait_ms > 3600000 ? 3600000 : (int)wait_ms);
         if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0 || fds[0].revents) return 0;
+        if (fds[3].revents) reap_old();
         if (ready == 0) { /* the backstop: our process stopped watching this run */
             kill(init, SIGKILL);
             deadline = now_ms() + 3600000;
-            continue;
         }
-        if (watch[0].revents) break;
-        if (connected && watch[1].revents) {
-            static char buffer[MAX_REQUEST + 1];
-            static char *message[MAX_STRINGS + 1];
-            int n_message, other[3], n_other;
-            long long target;
-            if (!receive(buffer, message, &n_message, other, &n_other)) {
-                connected = 0; /* our process died: take the run down with us */
-                kill(init, SIGKILL);
-                continue;
+        if (fds[1].revents) {
+            char note;
+            ssize_t size = read(notes, &note, 1);
+            if (size == 1 && note == 'a') return 1;
+            if (size == 1 && note == 't') { /* the runner took a request: the socket is ours to watch */
+                running = listening = 1;
+                deadline = now_ms() + run->wall_ms + BACKSTOP_MS;
+            } else if (size <= 0) {
+                notes = -1; /* the init is exiting */
             }
-            for (int i = 0; i < n_other; i++) close(other[i]);
-            if (n_message == 2 && strcmp(message[0], "kill") == 0 && parse(message[1], &target) && target == id)
+        }
+        if (fds[2].revents) {
+            /* Only kill requests are ours: a run request comes once this run is answered, and it
+             * is the next runner's. */
+            char head[32];
+            ssize_t size = recv(CLIENT, head, sizeof head - 1, MSG_PEEK | MSG_DONTWAIT);
+            if (size == 0) { /* our process is gone: take the run down with us */
+                run->gone = 1;
                 kill(init, SIGKILL);
+                listening = 0;
+            } else if (size > 5 && memcmp(head, "kill", 5) == 0) {
+                recv(CLIENT, head, sizeof head - 1, 0);
+                head[sizeof head - 1] = '\0';
+                long long target;
+                if (parse(head + 5, &target) && target == run->id) kill(init, SIGKILL);
+            } else if (size > 0) {
+                listening = 0;
+            }
         }
     }
-    int status;
-    while (waitpid(init, &status, 0) < 0)
-        if (errno != EINTR) break;
-    close(pidfd);
-    char text[1024];
-    ssize_t size = read(report[0], text, sizeof text - 1);
-    close(report[0]);
-    text[size > 0 ? size : 0] = '\0';
-    char *line = strstr(text, "error ");
-    if (line == text || (line != NULL && line[-1] == '\n')) {
-        line += strlen("error ");
-        line[strcspn(line, "\n")] = '\0';
-        answer_error(id, line);
-        return;
-    }
-    long long program = WIFSIGNALED(status) ? SIGKILL : status; /* the init died first */
-    if (strncmp(text, "status ", 7) == 0) parse(strtok(text + 7, "\n"), &program);
-    char reply[64];
-    snprintf(reply, sizeof reply, "{\"id\": %lld, \"status\": %lld}", id, program);
-    answer(reply);
 }
 
-/* The server: fd 0 is a SOCK_SEQPACKET socket to our process, which sends run requests (see
- * serve_run) and kill requests ("kill", ID), one run at a time. */
+/* The server: CLIENT is a SOCK_SEQPACKET socket to our process, which sends run requests (each
+ * taken by a prepared runner) and kill requests, one run at a time. */
 int main(void) {
     /* Every run inherits no_new_privs; the bounding set is emptied here and again in each run's user
      * namespace. */
@@ -365,7 +447,7 @@ int main(void) {
     pid_t server = fork();
     if (server < 0) return 1;
     if (server > 0) {
-        close(0);
+        close(CLIENT);
         int status;
         while (waitpid(server, &status, 0) < 0)
             if (errno != EINTR) return 1;
@@ -373,18 +455,54 @@ int main(void) {
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
-    int own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-    if (own_pid_ns < 0) return 1;
+    own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    run = mmap(NULL, sizeof *run, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (own_pid_ns < 0 || run == MAP_FAILED) return 1;
     answer("{\"ready\": 1}");
-    static char buffer[MAX_REQUEST + 1];
-    static char *strings[MAX_STRINGS + 1];
-    int n_strings, fds[3], n_fds;
-    while (connected && receive(buffer, strings, &n_strings, fds, &n_fds)) {
-        if (n_strings > 0 && strcmp(strings[0], "run") == 0) {
-            serve_run(strings, n_strings, fds, n_fds, own_pid_ns);
+    long long disk = FIRST_DISK;
+    for (;;) {
+        memset(run, 0, sizeof *run);
+        int notes[2];
+        pid_t init = prepare(notes, disk);
+        if (init < 0 && old_init >= 0) { /* the last run's init may hold what a new one needs */
+            reap_old();
+            init = prepare(notes, disk);
+        }
+        if (init < 0) {
+            snprintf(run->error, sizeof run->error, "fork: %s", strerror(errno));
         } else {
+            int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+            int answered = watch(init, pidfd, notes[0]);
+            close(notes[0]);
+            if (answered) {
+                reap_old();
+                old_init = init;
+                old_pidfd = pidfd;
+            } else {
+                close(pidfd);
+                while (waitpid(init, NULL, 0) < 0 && errno == EINTR) {
+                }
+                if (run->took && !run->answered) { /* the init died first (killed, or out of memory) */
+                    if (run->error[0] != '\0') answer_error(run->id, run->error);
+                    else answer_status(run->id, SIGKILL);
+                }
+            }
+            if (run->disk > 0) disk = run->disk;
+        }
+        if (run->gone) return 0;
+        if (!run->took && run->error[0] != '\0') {
+            if (old_init >= 0) { /* perhaps for want of what it holds: try again without it */
+                reap_old();
+                continue;
+            }
+            /* The run could not be prepared: the next request gets the reason. */
+            static char *strings[MAX_STRINGS + 1];
+            int n_strings, fds[3], n_fds;
+            long long id = 0;
+            if (!next_request(strings, &n_strings, fds, &n_fds)) return 0;
             for (int i = 0; i < n_fds; i++) close(fds[i]);
+            if (n_strings > 1) parse(strings[1], &id);
+            answer_error(id, run->error);
         }
     }
-    return 0;
 }

@@ -13,18 +13,20 @@ Why each layer (measured on Debian 12, see PLATFORM.md):
   (groups, gid, uid; the launcher has already emptied its capability bounding set and inheritable
   capabilities, which the child inherits).
 - Each worker slot holds its own unprivileged uid (never a real account; unique machine-wide while
-  held), so concurrent runs cannot touch each other's files and RLIMIT_NPROC (the fallback when
-  there is no pids cgroup) is per slot.
+  held), so concurrent runs cannot touch each other's files.
 - Runs are born in the slot's cgroups: joining a cgroup v1 hierarchy costs an RCU grace period, so
   the launcher joins once instead of every run. The house's resident processes (launcher, bwrap,
   run server) are counted in the limits (pids.max and the memory limit allow for them) and are never
   the memory cgroup's OOM victim: every run raises its own OOM score to the maximum.
-- One bwrap per run cost about 3 ms of set-up per run; the run server forks a run in a fraction of
-  that, with the same isolation, except that the slot's runs share (one after another) a network
-  namespace that holds nothing but loopback.
+- A run's process count is RLIMIT_NPROC, which the kernel counts in the run's own user namespace:
+  exactly the program's processes and threads, nested user namespaces included. The pids cgroup,
+  where there is one, bounds the whole slot.
+- One bwrap per run cost about 3 ms of set-up per run; the run server prepares each run before its
+  request comes, with the same isolation, except that the slot's runs share (one after another) a
+  network namespace that holds nothing but loopback.
 - The PID namespace dies with its init: when the program exits, every daemonised, setsid or
-  double-forked child dies with it. The slot's cgroups are then swept (all but the house) as a
-  second guarantee.
+  double-forked child dies with it, and the init answers only once they are gone. When a house
+  dies, the slot's cgroups are swept (all but the launcher).
 - Memory is bounded by a cgroup where the machine has one; otherwise by RLIMIT_AS where that is safe
   for the runtime (see `Language.as_headroom_mb`) and the runtime's own heap flag where it is not.
 """
@@ -38,7 +40,6 @@ import json
 import os
 import resource
 import select
-import selectors
 import shutil
 import signal
 import socket
@@ -116,9 +117,10 @@ class Capabilities:
 
     @property
     def process_enforcement(self) -> str:
+        per_run = "RLIMIT_NPROC in each run's own user namespace"
         if self.pids_cgroup is not None:
-            return f"cgroup v1 pids controller ({self.pids_cgroup})"
-        return "no pids cgroup: RLIMIT_NPROC for the slot's own uid"
+            return f"{per_run}; the slot as a whole: cgroup v1 pids controller ({self.pids_cgroup})"
+        return f"{per_run} (no pids cgroup)"
 
 
 def _cgroup_parent(controller: str) -> Path | None:
@@ -196,6 +198,7 @@ class Slot:
         self._launcher: _Launcher | None = None
         self._house: _House | None = None
         self._configured: tuple[int, int] | None = None
+        self._oom_fd = self._open_oom_events()
         self._oom_count = self._oom_kills()
 
     def house(self) -> _House:
@@ -212,17 +215,21 @@ class Slot:
         return self._house
 
     def drop_house(self) -> None:
-        """Forget a house that died or stopped answering (killing it if need be): the next run starts
-        a new one."""
+        """Forget a house that died or stopped answering (killing it, and anything of it still alive):
+        the next run starts a new one."""
         if self._house is not None:
             self._house.close()
             self._house = None
             self._configured = None
+            self.sweep()
 
     @property
     def resident_pids(self) -> frozenset[int]:
-        """Host pids of the slot's long-lived processes (launcher, bwrap, run server): never a run's."""
-        return self._house.resident if self._house is not None else frozenset()
+        """Host pids of the slot's own processes (launcher, bwrap, run server, and between runs the
+        next run's init and runner, prepared and waiting): never a run's."""
+        if self._house is None:
+            return frozenset({self._launcher.pid} if self._launcher is not None else ())
+        return self._house.resident | self._house.spare()
 
     def configure(self, limits: RunLimits) -> None:
         if self._configured == (limits.memory_mb, limits.processes):
@@ -239,8 +246,9 @@ class Slot:
             with contextlib.suppress(OSError):
                 (self.memory_cg / "memory.max_usage_in_bytes").write_text("0")
         if self.pids_cg is not None:
-            # the run may start `processes` (its namespace's init among them) besides the house
-            (self.pids_cg / "pids.max").write_text(str(limits.processes + len(house.resident)))
+            # besides the house and the run's `processes` (RLIMIT_NPROC): its namespace's init, and the
+            # last run's until its namespaces are torn down
+            (self.pids_cg / "pids.max").write_text(str(limits.processes + len(house.resident) + 2))
         self._configured = (limits.memory_mb, limits.processes)
 
     def oom_killed(self) -> bool:
@@ -249,21 +257,26 @@ class Slot:
         struck, self._oom_count = count > self._oom_count, count
         return struck
 
-    def _oom_kills(self) -> int:
-        if self.memory_cg is None:
-            return 0
-        for name in ("memory.oom_control", "memory.events"):
+    def _open_oom_events(self) -> int | None:
+        for name in ("memory.oom_control", "memory.events") if self.memory_cg is not None else ():
             with contextlib.suppress(OSError):
-                for line in (self.memory_cg / name).read_text().splitlines():
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
+                return os.open(self.memory_cg / name, os.O_RDONLY | os.O_CLOEXEC)
+        return None
+
+    def _oom_kills(self) -> int:
+        """The memory cgroup's OOM kill count (its file kept open: one read a run)."""
+        if self._oom_fd is None:
+            return 0
+        for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
         return 0
 
     def sweep(self, timeout: float = 5.0) -> None:
-        """Kill anything but the house still alive in this slot's cgroups (normally nothing: the run's
-        PID namespace is gone), repeating until they are empty, since a dying fork bomb can still be
-        forking."""
+        """Once the house is gone: kill anything but the launcher still alive in this slot's cgroups
+        (normally nothing: every run's PID namespace died with the house), repeating until they are
+        empty, since a dying fork bomb can still be forking."""
         deadline, resident = time.monotonic() + timeout, self.resident_pids
         for cg in (self.pids_cg or self.memory_cg,):  # every process of the slot is born in both
             if cg is None:
@@ -289,9 +302,10 @@ class Slot:
             if cg is not None:
                 with contextlib.suppress(OSError):
                     cg.rmdir()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        for fd in (self._lock_fd, self._oom_fd):
+            if fd is not None:
+                os.close(fd)
+        self._lock_fd = self._oom_fd = None
 
 
 def _write_first(directory: Path, names: tuple[str, ...], value: str) -> None:
@@ -513,7 +527,8 @@ class _House(_Server):
         self.sock = ours
         self.launcher = launcher
         self._ready()
-        self.resident = frozenset({launcher.pid, *_descendants(launcher.pid)})  # bwrap, the run server
+        chain = _house_chain(launcher.pid)
+        self.resident, self.server_pid = frozenset(chain), chain[-1]
         self.memory_bytes = 0
         if capabilities().root:
             for pid in self.resident:  # the run is the memory cgroup's OOM victim, never the house
@@ -545,6 +560,17 @@ class _House(_Server):
     def kill_message(self, run_id: int) -> bytes:
         return f"kill\0{run_id}\0".encode()
 
+    def spare(self) -> frozenset[int]:
+        """Host pids of the next run, prepared and waiting for its request (its init and runner; see
+        init.c), once the server has reaped the last run's init and prepared it; else empty."""
+        if self._current is not None and not self._current.done:
+            return frozenset()
+        inits = _children(self.server_pid)  # every run's init is the run server's child
+        runners = _children(inits[0]) if len(inits) == 1 else []
+        if len(runners) == 1 and not _children(runners[0]):
+            return frozenset({inits[0], runners[0]})
+        return frozenset()
+
     def __str__(self) -> str:
         self.log.seek(0)
         complaint = self.log.read()[-2000:].decode(errors="replace").strip()
@@ -562,19 +588,27 @@ class _House(_Server):
         self.log.close()
 
 
-def _descendants(root: int) -> set[int]:
-    """Host pids of every live descendant of `root`."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError), open(f"/proc/{entry.name}/stat") as f:
-                children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def _house_chain(launcher: int) -> list[int]:
+    """Host pids of a house's long-lived processes: the launcher, bwrap, and the run server (two
+    processes: the second is the init of the PID namespace every run's own lies in), each the only
+    child of the one before."""
+    chain, pid = [launcher], launcher
+    while (kids := _children(pid)) and len(kids) == 1:
+        pid = kids[0]
+        chain.append(pid)
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() == "oorl-init":  # the run server: one more, its PID namespace's init
+                chain += _children(pid)[:1]
+                break
+    return chain
 
 
 class _Run:
@@ -638,7 +672,6 @@ def execute(
     """Run `argv` in the sandbox of `slot`; `box` is bound at /box (writable for a compile step) and each
     (host directory, sandbox path under /tmp) of `binds` writable (the slot's own compiler caches).
     Both lie under the slot's cache root."""
-    caps = capabilities()
     # CPU time: SIGXCPU at the soft limit (a time_limit verdict), SIGKILL a second later for a program
     # that ignores it.
     cpu = max(1, int(limits.cpu_s + 0.999))
@@ -648,6 +681,7 @@ def execute(
         ("RLIMIT_CPU", cpu, cpu + 1),
         ("RLIMIT_FSIZE", file_size, file_size),
         ("RLIMIT_NOFILE", limits.open_files, limits.open_files),
+        ("RLIMIT_NPROC", limits.processes, limits.processes),  # counted in the run's user namespace
     ]
     request = {
         "argv": list(argv),
@@ -666,12 +700,11 @@ def execute(
     # close a file another thread has just opened under the same number)
     stdin_f = open(stdin_w, "wb", buffering=0)  # noqa: SIM115 - closed below
     ours = [stdin_f, *(open(fd, "rb", buffering=0) for fd in (out_r, err_r))]  # noqa: SIM115
+    stdin = _prefill(stdin_f, stdin)
     start = time.monotonic()
     try:
         try:
             slot.configure(limits)
-            if slot.pids_cg is None and caps.root:  # counted in the run's own user namespace only
-                rlimits.append(("RLIMIT_NPROC", limits.processes, limits.processes))
             if slot.memory_cg is None and limits.as_headroom_mb is not None:
                 address_space = (limits.memory_mb + limits.as_headroom_mb) * 2**20
                 rlimits.append(("RLIMIT_AS", address_space, address_space))
@@ -688,10 +721,9 @@ def execute(
         try:
             out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, limits)
         finally:
-            _stop(proc)
+            _stop(proc)  # once it returns, nothing of the run is left (its PID namespace is gone)
             if proc.lost:
                 slot.drop_house()
-            slot.sweep()
     finally:
         for f in ours:
             f.close()
@@ -719,23 +751,40 @@ def execute(
     return result
 
 
+def _prefill(stdin_f, stdin: bytes) -> memoryview:
+    """Write what the empty pipe takes of `stdin` now (all of it, for a typical test), closing it if
+    that was all; returns the rest, for `_communicate` to feed as the program reads."""
+    if not stdin:
+        return memoryview(stdin)
+    os.set_blocking(stdin_f.fileno(), False)
+    try:
+        n = os.write(stdin_f.fileno(), stdin)
+    except BlockingIOError:
+        n = 0
+    if n == len(stdin):
+        stdin_f.close()
+    return memoryview(stdin)[n:]
+
+
 def _communicate(
-    proc: _Run, stdin: bytes, stdin_f, stdout_f, stderr_f, limits: RunLimits
+    proc: _Run, stdin: bytes | memoryview, stdin_f, stdout_f, stderr_f, limits: RunLimits
 ) -> tuple[bytes, bytes, bool, bool]:
-    """Feed stdin, collect stdout/stderr up to the output cap until the run is over (its status comes
-    once every process of it is gone, so both pipes are closed by then), and stop at the wall-clock
-    limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
+    """Feed (the rest of) stdin, collect stdout/stderr up to the output cap until the run is over (its
+    status comes once every process of it is gone, so both pipes are closed by then), and stop at the
+    wall-clock limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
     cap = limits.output_bytes
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limits.wall_s
-    sel = selectors.DefaultSelector()
-    sel.register(stdout_f, selectors.EVENT_READ, out)
-    sel.register(stderr_f, selectors.EVENT_READ, err)
-    sel.register(proc.server.sock, selectors.EVENT_READ, proc)  # its messages, or a lost server
-    view = memoryview(stdin)
+    poller = select.poll()  # a few fds, once: cheaper than an epoll instance per run
+    outputs = {stdout_f.fileno(): out, stderr_f.fileno(): err}
+    for fd in outputs:
+        poller.register(fd, select.POLLIN)
+    sock = proc.server.sock.fileno()
+    poller.register(sock, select.POLLIN)  # its messages, or a lost server
+    view, stdin_fd = memoryview(stdin), stdin_f.fileno() if stdin else -1
     if stdin:
-        os.set_blocking(stdin_f.fileno(), False)
-        sel.register(stdin_f, selectors.EVENT_WRITE, None)
+        os.set_blocking(stdin_fd, False)
+        poller.register(stdin_fd, select.POLLOUT)
     else:
         stdin_f.close()
     timed_out = exceeded = done = False
@@ -746,34 +795,33 @@ def _communicate(
             if remaining <= 0:
                 timed_out = True
                 break
-            for key, _ in sel.select(min(remaining, 1.0)):
-                if key.data is None:
+            for fd, _ in poller.poll(min(remaining, 1.0) * 1000):
+                if fd == stdin_fd:
                     try:
-                        n = os.write(key.fd, view[:65536])
+                        n = os.write(fd, view[:65536])
                     except BlockingIOError:
                         n = 0
                     except OSError:  # the program closed its stdin
                         n = len(view)
                     view = view[n:]
                     if not view:
-                        sel.unregister(key.fileobj)
-                        key.fileobj.close()
-                elif key.data is proc:
+                        poller.unregister(fd)
+                        stdin_f.close()
+                elif fd == sock:
                     if proc.poll():
-                        sel.unregister(key.fileobj)
+                        poller.unregister(fd)
                         done = True  # what is left of stdin has nobody to read it
                 else:
-                    chunk = os.read(key.fd, 65536)
+                    chunk = os.read(fd, 65536)
                     if not chunk:
-                        sel.unregister(key.fileobj)
+                        poller.unregister(fd)
                         readers -= 1
                         continue
-                    key.data.extend(chunk)
+                    outputs[fd].extend(chunk)
                     if len(out) + len(err) > cap:
                         exceeded = True
                         break
     finally:
-        sel.close()
         with contextlib.suppress(OSError):
             stdin_f.close()
     return bytes(out[:cap]), bytes(err[: max(0, cap - len(out))]), timed_out, exceeded
