@@ -184,6 +184,7 @@ class Slot:
         if caps.bwrap is None:
             raise SandboxUnavailable("bubblewrap is not installed: apt-get install bubblewrap")
         self.cache_root = Path(cache_root).absolute()
+        self._cache_prefix = os.path.join(self.cache_root, "")
         self._lock_fd = None
         if caps.root:
             self.uid, self._lock_fd = _claim_uid()
@@ -200,6 +201,13 @@ class Slot:
         self._configured: tuple[int, int] | None = None
         self._oom_fd = self._open_oom_events()
         self._oom_count = self._oom_kills()
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """`path`, which must lie under the cache root, relative to it (as the run server takes it)."""
+        path = os.fspath(path)
+        if not path.startswith(self._cache_prefix) or "/../" in path or path.endswith("/.."):
+            raise ValueError(f"{path} is not under the sandbox cache {self.cache_root}")
+        return path[len(self._cache_prefix) :]
 
     def house(self) -> _House:
         """This slot's house, started (or restarted, if it died) on demand."""
@@ -687,9 +695,9 @@ def execute(
         "argv": list(argv),
         "env": {**BASE_ENV, **(env or {})},
         "wall_s": limits.wall_s,
-        "box": None if box is None else str(Path(box).relative_to(slot.cache_root)),
+        "box": None if box is None else slot.relative(box),
         "box_writable": box_writable,
-        "binds": [(str(Path(host).relative_to(slot.cache_root)), dest) for host, dest in binds],
+        "binds": [(slot.relative(host), dest) for host, dest in binds],
         "disk_bytes": limits.disk_mb * 2**20,
         "cwd": "/box" if box is not None and box_writable else "/tmp",
     }

@@ -44,15 +44,19 @@ COMPILE_OUTPUT_BYTES = 1 << 20
 RECENT_PROGRAMS = 4096  # compile results a cache keeps in memory
 
 
+_PRESENT: set[str] = set()  # toolchain binaries found once (a missing one is looked for every time)
+
+
 def missing_toolchain(lang: Language, code: str = "") -> str | None:
     """None if the binaries `lang` needs exist, else a message naming the Debian package(s)."""
-    argv = lang.compile_argv(code) or lang.run_argv(code, 64)
-    binary = argv[0]
-    if os.path.isabs(binary) and not binary.startswith("/box") and not os.access(binary, os.X_OK):
-        return f"{lang.name}: {binary} is missing; install it with: apt-get install {' '.join(lang.packages)}"
     run = lang.run_argv(code, 64)[0]
-    if not run.startswith("/box") and not os.access(run, os.X_OK):
-        return f"{lang.name}: {run} is missing; install it with: apt-get install {' '.join(lang.packages)}"
+    first = (lang.compile_argv(code) or (run,))[0]
+    for binary in (first, run) if os.path.isabs(first) else (run,):
+        if binary in _PRESENT or binary.startswith("/box"):
+            continue
+        if not os.access(binary, os.X_OK):
+            return f"{lang.name}: {binary} is missing; install it with: apt-get install {' '.join(lang.packages)}"
+        _PRESENT.add(binary)
     return None
 
 
