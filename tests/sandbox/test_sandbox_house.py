@@ -9,6 +9,7 @@ import signal
 import socket
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from leftovers import sandbox_processes
@@ -75,6 +76,26 @@ def test_a_dead_house_is_replaced(sandbox):
     time.sleep(0.1)
     assert bash(sandbox, "echo two") == "two\n"
     assert sandbox.resident_pids and not sandbox.resident_pids & before
+
+
+def test_the_next_run_is_prepared_but_a_running_program_is_never_the_house_s(sandbox):
+    """Between runs the slot's own processes include the next run's init and runner, waiting for its
+    request; while a run is in flight none of its processes count as the slot's own."""
+    bash(sandbox, "true")
+    assert sandbox_processes(sandbox) == []
+    slot, deadline = sandbox._all_slots[0], time.monotonic() + 5
+    while len(spare := slot.resident_pids - slot._house.resident) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the server has prepared it
+    assert len(spare) == 2  # the prepared init and runner
+    with ThreadPoolExecutor(1) as pool:
+        # one process, no children: shaped like a waiting runner, yet a run's
+        running = pool.submit(bash, sandbox, "exec python3 -c 'import time; time.sleep(1); print(1)'")
+        deadline = time.monotonic() + 5
+        while not (seen := sandbox_processes(sandbox, settle_s=0)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert seen, "the running program was taken for one of the house's processes"
+        assert running.result() == "1\n"
+    assert sandbox_processes(sandbox) == []
 
 
 def test_a_program_holds_only_its_stdin_stdout_and_stderr(sandbox):
