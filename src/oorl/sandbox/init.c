@@ -22,9 +22,9 @@
  *
  * Meanwhile the server watches: kill requests from our process and a backstop clock, either of
  * which kills the init (and with it the namespace); it answers for an init that died before
- * answering. Once the init is reaped (the namespaces' teardown, after the answer) it prepares the
- * next run. Runs share (one after another) the house's network namespace, which holds nothing but
- * loopback.
+ * answering. Once the init has answered, the server prepares the next run while the init's
+ * namespaces are torn down, and reaps it. Runs share (one after another) the house's network
+ * namespace, which holds nothing but loopback.
  *
  * A run request: "run", ID, WALL_MS, N_ARGS, the N_ARGS arguments below, then the program's
  * environment, as NUL-terminated strings:
