@@ -77,6 +77,10 @@ static struct run {
 } *run;
 
 static int own_pid_ns = -1; /* the server's PID namespace, which it returns to after forking an init */
+/* The last run's init, which has answered and is tearing its namespaces down: the server reaps it
+ * while it prepares and serves the next run. */
+static pid_t old_init = -1;
+static int old_pidfd = -1;
 
 static void fail(const char *what, const char *arg) {
     if (run->error[0] == '\0')
@@ -306,7 +310,8 @@ static void run_program(int notes, long long disk) {
 static void run_init(int notes, long long disk) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server died: so does the run */
     prctl(PR_SET_DUMPABLE, 1); /* our /proc/self files are ours again, until the program starts */
-    close(own_pid_ns);
+    close(own_pid_ns); /* the server's, like the last run's pidfd: nothing of ours to keep */
+    if (old_pidfd >= 0) close(old_pidfd);
     if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) != 0) fail("unshare", "");
     do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL); /* nothing we mount reaches the house */
     do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -347,10 +352,6 @@ static void run_init(int notes, long long disk) {
     _exit(0);
 }
 
-/* The last run's init, which has answered and is tearing its namespaces down: the server reaps it
- * while it prepares and serves the next run. */
-static pid_t old_init = -1;
-static int old_pidfd = -1;
 
 static void reap_old(void) {
     if (old_init < 0) return;
