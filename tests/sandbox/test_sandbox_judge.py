@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import shutil
 import tempfile
 
 import pytest
@@ -77,6 +78,10 @@ def test_compile_cache_compiles_the_same_source_once(sandbox):
         # a cached compile error is still a compile error
         broken = JudgeRequest(language="c", code=BROKEN["c"], tests=TESTS)
         assert sb.judge(broken).verdict is sb.judge(broken).verdict is Verdict.COMPILE_ERROR
+        # an entry evicted under a cache that remembers it (another process sharing the directory)
+        shutil.rmtree(sb.cache.path(sb.cache.key(get_language("c"), request.code)))
+        again = sb.judge(request)
+        assert again.verdict is Verdict.ACCEPTED and again.compile.cached is False
 
 
 def test_runtime_error_and_stop_on_failure(sandbox):
