@@ -156,6 +156,42 @@ def sandbox_run(
     raise typer.Exit(0 if result.accepted else 1)
 
 
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[
+        str, typer.Option(help="address to bind; any but loopback needs --token-file")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0: any free one, printed at start)")] = 8080,
+    token_file: Annotated[Path | None, typer.Option(help="file holding the bearer token")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker slots (default: one per core)")] = None,
+    max_queue: Annotated[int, typer.Option(help="programs waiting for a slot before 429")] = 256,
+    max_body_mb: Annotated[float, typer.Option(help="largest request body in MiB before 413")] = 64,
+    timeout: Annotated[float, typer.Option(help="default wall-clock seconds per run")] = 5.0,
+    memory_mb: Annotated[int, typer.Option(help="default memory limit per run in MiB")] = 512,
+) -> None:
+    """Serve the sandbox over HTTP: SandboxFusion's /run_code, /v1/judge, /v1/run, /healthz, /readyz, /metrics."""
+    from pydantic import ValidationError
+
+    from oorl.sandbox import Limits
+    from oorl.sandbox.service import ServeSettings, read_token, serve
+
+    try:
+        token = read_token(token_file) if token_file else None
+        settings = ServeSettings(
+            host=host,
+            port=port,
+            token=token,
+            max_queue=max_queue,
+            max_body_mb=max_body_mb,
+            limits=Limits(time_s=timeout, memory_mb=memory_mb),
+            **({"workers": workers} if workers else {}),
+        )
+    except (OSError, ValueError) as e:
+        message = "; ".join(err["msg"] for err in e.errors()) if isinstance(e, ValidationError) else str(e)
+        raise fail(message) from None
+    raise typer.Exit(serve(settings))
+
+
 @app.command()
 def judge(
     problems: Annotated[Path, typer.Option(help="problems JSONL (oorl.tasks.schema.Problem rows)")],
