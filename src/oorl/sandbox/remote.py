@@ -8,7 +8,8 @@
     with open_sandbox(SandboxSettings(urls=[...], token_file="/etc/oorl/token")) as sb: ...  # remote
     with open_sandbox(SandboxSettings()) as sb: ...                                          # in-process
 
-Each request goes to the next server in turn. A refused connection, a dropped connection, 429 or 503
+`judge_many` sends programs in batches (up to `batch` per POST /v1/judge, at most `concurrency` POSTs
+in flight), which shares the cost of HTTP between them. Each POST goes to the next server in turn. A refused connection, a dropped connection, 429 or 503
 sends it to the next server after an exponentially growing, jittered pause (honouring Retry-After),
 until its total deadline; a server that failed is skipped for a while. Like `Sandbox`, infrastructure
 trouble comes back as a `sandbox_error` verdict (which callers retry, never score), except a rejected
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import threading
@@ -51,6 +53,7 @@ class RemoteSandbox:
         token: str | None = None,
         *,
         concurrency: int = 32,
+        batch: int = 8,
         deadline_s: float = 600.0,
         connect_timeout_s: float = 5.0,
         backoff_s: float = 0.05,
@@ -60,7 +63,8 @@ class RemoteSandbox:
         if not urls:
             raise ValueError("RemoteSandbox needs at least one server url")
         self.urls = [u.rstrip("/") for u in urls]
-        self.workers = concurrency  # requests in flight at once (judge_many), like Sandbox.workers
+        self.workers = concurrency  # HTTP requests in flight at once, like Sandbox.workers
+        self.batch = batch  # programs per HTTP request in judge_many
         self.limits = limits
         self.deadline_s = deadline_s
         self._connect_timeout_s = connect_timeout_s
@@ -98,7 +102,7 @@ class RemoteSandbox:
     def judge_many(
         self, requests: Sequence[JudgeRequest], *, progress: bool | str = False
     ) -> list[JudgeResult]:
-        """Results in request order, each exactly once; at most `workers` requests in flight."""
+        """Results in request order, each exactly once."""
         if not progress:
             return self._call(self._judge_all(requests, None))
         from rich.progress import Progress
@@ -139,30 +143,48 @@ class RemoteSandbox:
 
     # --- on the private loop --------------------------------------------------------------------
     async def _judge_all(self, requests: Sequence[JudgeRequest], advance) -> list[JudgeResult]:
-        results: list[JudgeResult | None] = [None] * len(requests)
+        """Batches of up to `batch` programs, at most `workers` batches in flight, so the per-request
+        cost of HTTP is shared; small lists are split finer so that every connection has work."""
+        n = len(requests)
+        size = max(1, min(self.batch, math.ceil(n / (2 * self.workers))))
+        results: list[JudgeResult | None] = [None] * n
 
-        async def one(i: int, request: JudgeRequest) -> None:
-            results[i] = await self._judge(request)
+        async def chunk(start: int) -> None:
+            done = await self._judge_batch(requests[start : start + size])
+            results[start : start + len(done)] = done
             if advance is not None:
-                advance()
+                for _ in done:
+                    advance()
 
-        await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+        await asyncio.gather(*(chunk(start) for start in range(0, n, size)))
         missing = [i for i, r in enumerate(results) if r is None]
         assert not missing, f"requests {missing[:10]} got no result"
         return results  # type: ignore[return-value]
 
     async def _judge(self, request: JudgeRequest) -> JudgeResult:
-        if request.limits is None and self.limits is not None:
-            request = request.model_copy(update={"limits": self.limits})
-        body = b'{"requests":[' + request.model_dump_json().encode() + b"]}"
+        (result,) = await self._judge_batch([request])
+        return result
+
+    async def _judge_batch(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        """One POST /v1/judge (retried and failed over as a whole): one result per request, in order."""
+        if self.limits is not None:
+            requests = [r if r.limits else r.model_copy(update={"limits": self.limits}) for r in requests]
+        body = b'{"requests":[' + b",".join(r.model_dump_json().encode() for r in requests) + b"]}"
         async with self._slots:
             answer = await self._post("/v1/judge", body, time.monotonic() + self.deadline_s)
         if isinstance(answer, str):
-            return JudgeResult(
-                verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(request.tests)), detail=answer
+            return [
+                JudgeResult(
+                    verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(r.tests)), detail=answer
+                )
+                for r in requests
+            ]
+        results = _Results.model_validate_json(answer).results
+        if len(results) != len(requests):
+            raise RemoteSandboxError(
+                f"the server answered {len(results)} results for {len(requests)} programs"
             )
-        (result,) = _Results.model_validate_json(answer).results
-        return result
+        return results
 
     def _pick(self) -> str:
         """The next server in turn, skipping those that failed lately while any other is not."""
