@@ -199,10 +199,19 @@ def judge(
     out_path: Annotated[Path, typer.Option("--out", help="results JSONL")],
     workers: Annotated[int | None, typer.Option(help="sandbox workers (default: one per core)")] = None,
     all_tests: Annotated[bool, typer.Option(help="run every test even after a failure")] = False,
+    sandbox_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="judge on this `oorl sandbox serve` server (repeatable; default $OORL_SANDBOX_URLS)"
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None, typer.Option(help="file holding the servers' token (default $OORL_SANDBOX_TOKEN_FILE)")
+    ] = None,
 ) -> None:
-    """Judge solutions against their problems' tests; write one result per solution."""
+    """Judge solutions against their problems' tests, in-process or on sandbox servers; one result each."""
     from oorl.jsonl import JsonlError, read_jsonl, write_jsonl
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import RemoteSandboxError, SandboxSettings, open_sandbox
     from oorl.tasks.schema import Problem, Solution
 
     try:
@@ -217,8 +226,16 @@ def judge(
         by_id[s.problem_id].request(s.language, s.code).model_copy(update={"stop_on_failure": not all_tests})
         for s in sols
     ]
-    with Sandbox(workers=workers) as sb:
-        results = sb.judge_many(requests, progress="judging")
+    settings = SandboxSettings.from_env()
+    if sandbox_url:
+        settings.urls = sandbox_url
+    if token_file:
+        settings.token_file = str(token_file)
+    try:
+        with open_sandbox(settings, workers=workers) as sb:
+            results = sb.judge_many(requests, progress="judging")
+    except (OSError, ValueError, RemoteSandboxError) as e:  # an unreadable token file, a refused token
+        raise fail(str(e)) from None
     rows = [{**s.model_dump(), **r.model_dump(mode="json")} for s, r in zip(sols, results, strict=True)]
     write_jsonl(out_path, rows)
     _print_summary([(s.language, r.verdict.value) for s, r in zip(sols, results, strict=True)])

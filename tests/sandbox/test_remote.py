@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import threading
 import time
@@ -138,3 +139,57 @@ def test_sigterm_under_load_answers_every_accepted_request():
             assert_all_correct(requests, out[0])
         accepted, answered = a.stderr().split("stopped; ")[1].split(" requests accepted, ")
         assert int(accepted) >= 20 and int(answered.split()[0]) == int(accepted)
+
+
+def test_oorl_judge_on_a_server(tmp_path):
+    from typer.testing import CliRunner
+
+    from oorl.cli import app
+    from oorl.jsonl import write_jsonl
+    from oorl.tasks.schema import Problem, Provenance
+
+    problem = Problem(
+        id="mul", provenance=Provenance(dataset="test"), tests=[StdioTest(stdin="6 7\n", expected="42\n")]
+    )
+    write_jsonl(tmp_path / "problems.jsonl", [problem])
+    write_jsonl(
+        tmp_path / "solutions.jsonl",
+        [
+            {"problem_id": "mul", "language": "bash", "code": PRODUCT},
+            {"problem_id": "mul", "language": "python", "code": "print(41)"},
+        ],
+    )
+    (tmp_path / "token").write_text("tok\n")
+    args = [
+        "judge",
+        "--problems",
+        str(tmp_path / "problems.jsonl"),
+        "--solutions",
+        str(tmp_path / "solutions.jsonl"),
+    ]
+    with Server("--workers", "1", token="tok") as server:
+        out = tmp_path / "results.jsonl"
+        ok = CliRunner().invoke(
+            app,
+            [*args, "--out", str(out), "--sandbox-url", server.url, "--token-file", str(tmp_path / "token")],
+        )
+        assert ok.exit_code == 0, ok.output
+        assert [json.loads(line)["verdict"] for line in out.read_text().splitlines()] == [
+            "accepted",
+            "wrong_answer",
+        ]
+        assert server.metric("oorl_sandbox_verdicts_total") == 2  # judged there, not in-process
+        (tmp_path / "bad").write_text("nope\n")
+        refused = CliRunner().invoke(
+            app,
+            [
+                *args,
+                "--out",
+                str(tmp_path / "r.jsonl"),
+                "--sandbox-url",
+                server.url,
+                "--token-file",
+                str(tmp_path / "bad"),
+            ],
+        )
+        assert refused.exit_code == 2 and "401" in refused.output
