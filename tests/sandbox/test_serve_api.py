@@ -175,6 +175,8 @@ def test_token_is_required_except_for_healthz(guarded):
             response = httpx.request(method, guarded.url + path, headers=headers, json={})
             assert response.status_code == 401, (headers, path)
     assert guarded.get("/readyz").status_code == 200
+    assert httpx.get(f"{guarded.url}/readyz?token={TOKEN}").status_code == 200  # verl sends no headers
+    assert httpx.get(f"{guarded.url}/readyz?token=wrong").status_code == 401
 
 
 def test_body_over_the_limit_is_413(guarded):

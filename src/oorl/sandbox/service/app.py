@@ -7,7 +7,8 @@
     GET  /readyz     every worker slot is up (crashed ones are restarted first) and not shutting down
     GET  /metrics    Prometheus text
 
-With a token every endpoint but /healthz needs `Authorization: Bearer <token>` (401 otherwise).
+With a token every endpoint but /healthz needs `Authorization: Bearer <token>` (or, for clients
+that cannot send headers, `?token=<token>` in the URL); 401 otherwise.
 Past `workers + max_queue` programs admitted and unanswered, requests get 429 with Retry-After;
 bodies over `max_body_mb` get 413; malformed JSON or a wrong field gets 422 naming the field;
 a language we do not judge gets 400.
@@ -127,10 +128,12 @@ class Service:
     def authorize(self, request: Request) -> None:
         if self.token is None:
             return
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            # SandboxFusion clients that send no headers (verl's reward) carry it in the URL instead
+            given = request.query_params.get("token", "")
         # compare_digest: the time taken does not depend on how much of the token is right
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
+        if not hmac.compare_digest(given.strip().encode(), self.token):
             raise HTTPProblem(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
     async def body(self, request: Request) -> bytes:

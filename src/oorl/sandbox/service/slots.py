@@ -95,18 +95,19 @@ class SlotPool:
             self._free.put(i)
 
     def _restart(self, i: int) -> Sandbox | None:
-        """Replace slot `i` (held by the caller) with a fresh sandbox; None if one cannot start."""
-        old, self._slots[i] = self._slots[i], None
+        """Replace slot `i` (held by the caller) with a fresh sandbox; None if one cannot start.
+        The new one starts before the old one goes, so the slot is never seen empty while it can start."""
+        old = self._slots[i]
+        try:
+            self._slots[i] = self._new()
+        except Exception:
+            self._slots[i] = None
         if old is not None:
             with contextlib.suppress(Exception):
                 old.close()
         with self._lock:
             self.restarts += 1
         self._on_restart()
-        try:
-            self._slots[i] = self._new()
-        except Exception:
-            return None
         return self._slots[i]
 
     def check(self) -> bool:
