@@ -200,6 +200,14 @@ def test_malformed_json_and_wrong_fields_are_422_naming_them(guarded):
     assert response.status_code == 422
     assert ["body", "requests", 0, "language"] in [e["loc"] for e in response.json()["detail"]]
     response = guarded.post(
+        "/run_code", json={"code": "print(1)", "language": "python", "memory_limit_MB": 8}
+    )
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "memory_limit_MB"]
+    response = guarded.post(
+        "/run_code", json={"code": "print(1)", "language": "python", "run_timeout": 10**6}
+    )
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "run_timeout"]
+    response = guarded.post(
         "/v1/run", json={"language": "python", "code": "print(1)", "limits": {"time_s": 10**6}}
     )
     assert response.status_code == 422

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from oorl.sandbox import JudgeRequest, JudgeResult, Limits, StdioTest
 from oorl.sandbox.service.fusion import (
+    FUSION_FIELDS,
     RunCodeRequest,
     UnsupportedRequest,
     fusion_language,
@@ -79,13 +80,20 @@ class HTTPProblem(Exception):
         self.code, self.detail, self.headers = code, detail, headers
 
 
-def _validation_problem(e: ValidationError) -> HTTPProblem:
-    errors = [{"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in e.errors()]
+def _validation_problem(e: ValidationError, rename: dict[str, str] | None = None) -> HTTPProblem:
+    """422 naming each bad field as FastAPI does ({"loc": ["body", field, ...], "msg", "type"});
+    `rename` maps our field names to the request's (time_s -> SandboxFusion's run_timeout)."""
+    rename = rename or {}
+    errors = [
+        {"loc": ["body", *(rename.get(p, p) for p in err["loc"])], "msg": err["msg"], "type": err["type"]}
+        for err in e.errors()
+    ]
     fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) or "body" for err in errors)
     return HTTPProblem(422, errors, {"X-Invalid-Fields": fields[:500]})
 
 
-def _limit_problems(limits: Limits | None, where: tuple) -> list[dict]:
+def _limit_problems(limits: Limits | None, where: Callable[[str], list]) -> list[dict]:
+    """A 422 entry for each limit above MAX_LIMITS; `where(name)` is its loc in the request body."""
     if limits is None:
         return []
     problems = []
@@ -94,7 +102,7 @@ def _limit_problems(limits: Limits | None, where: tuple) -> list[dict]:
         if value is not None and ceiling is not None and value > ceiling:
             problems.append(
                 {
-                    "loc": ["body", *where, "limits", name],
+                    "loc": where(name),
                     "msg": f"at most {ceiling} on this server",
                     "type": "less_than_equal",
                 }
@@ -183,8 +191,12 @@ class Service:
             self.pending -= len(requests) - len(results)  # nonzero only if the app is torn down mid-way
             self._gauges()
 
-    def ceiling(self, requests: list[JudgeRequest], where: Callable[[int], tuple]) -> None:
-        problems = [p for i, r in enumerate(requests) for p in _limit_problems(r.limits, where(i))]
+    def ceiling(self, requests: list[JudgeRequest], where: Callable[[int, str], list]) -> None:
+        problems = [
+            p
+            for i, r in enumerate(requests)
+            for p in _limit_problems(r.limits, lambda name, i=i: where(i, name))
+        ]
         if problems:
             raise HTTPProblem(422, problems)
 
@@ -198,8 +210,8 @@ class Service:
         except UnsupportedRequest as e:
             raise HTTPProblem(400, str(e)) from None
         except ValidationError as e:
-            raise _validation_problem(e) from None
-        self.ceiling([judge_request], lambda _: ())
+            raise _validation_problem(e, FUSION_FIELDS) from None
+        self.ceiling([judge_request], lambda i, name: ["body", FUSION_FIELDS.get(name, name)])
         self.admit(1)
         (result,) = await self.judge([judge_request])
         fetch = bool(req.files or req.fetch_files)
@@ -209,7 +221,7 @@ class Service:
     async def judge_batch(self, request: Request) -> Response:
         self.authorize(request)
         batch = self._parse(JudgeBatch, await self.body(request))
-        self.ceiling(batch.requests, lambda i: ("requests", i))
+        self.ceiling(batch.requests, lambda i, name: ["body", "requests", i, "limits", name])
         self.admit(len(batch.requests))
         results = await self.judge(batch.requests)
         body = '{"results":[' + ",".join(r.model_dump_json() for r in results) + "]}"
@@ -220,7 +232,7 @@ class Service:
         req = self._parse(RunRequest, await self.body(request))
         tests = [] if req.stdin is None else [StdioTest(stdin=req.stdin, expected=None)]
         judge_request = JudgeRequest(language=req.language, code=req.code, tests=tests, limits=req.limits)
-        self.ceiling([judge_request], lambda _: ())
+        self.ceiling([judge_request], lambda i, name: ["body", "limits", name])
         self.admit(1)
         (result,) = await self.judge([judge_request])
         return Response(result.model_dump_json(), media_type="application/json")

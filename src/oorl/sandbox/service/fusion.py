@@ -28,6 +28,8 @@ from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest, Ver
 
 # SandboxFusion's names for our languages; every other name is looked up in our registry as is.
 FUSION_NAMES = {"nodejs": "javascript", "go_test": "go"}
+# Our limit fields and the request fields they come from, to name the right one in a 422.
+FUSION_FIELDS = {"time_s": "run_timeout", "compile_time_s": "compile_timeout", "memory_mb": "memory_limit_MB"}
 FILES_MARK = "\n__oorl_fetch_files_4f1c__\n"  # between the program's stdout and the fetched files
 COMPILE_TIMEOUT = re.compile(r"\[compile step exceeded [\d.]+ s\]")  # how judge.py marks it
 
