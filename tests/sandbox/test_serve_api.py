@@ -254,3 +254,25 @@ def test_a_crashed_slot_is_restarted_and_counted(guarded):
         "oorl_sandbox_verdicts_total",
     ):
         assert name in metrics
+
+
+def test_a_slot_that_crashes_mid_run_judges_the_program_again(guarded):
+    restarts = guarded.metric("oorl_sandbox_slot_restarts_total")
+    answers = []
+    running = threading.Thread(
+        target=lambda: answers.append(
+            guarded.post("/v1/run", json={"language": "bash", "code": "sleep 1.5; echo done"}).json()
+        )
+    )
+    running.start()
+    deadline = time.monotonic() + 20
+    while guarded.metric("oorl_sandbox_in_flight") < 1:
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.02)
+    time.sleep(0.5)  # inside the run now
+    houses = [pid for pid, name in descendants(guarded.proc.pid) if name == "bwrap"]
+    os.kill(houses[0], signal.SIGKILL)
+    running.join(timeout=60)
+    assert answers and answers[0]["verdict"] == "accepted", answers
+    assert answers[0]["tests"][0]["stdout"] == "done\n"
+    assert guarded.metric("oorl_sandbox_slot_restarts_total") == restarts + 1
