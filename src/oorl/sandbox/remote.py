@@ -26,12 +26,15 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from oorl.sandbox.pool import Sandbox
 from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest, Verdict
+
+if TYPE_CHECKING:
+    import httpx  # imported when a RemoteSandbox is made: in-process judging never pays for it
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 
@@ -85,6 +88,8 @@ class RemoteSandbox:
         self._slots: asyncio.Semaphore = self._call(self._semaphore(concurrency))
 
     async def _open_client(self, concurrency: int) -> httpx.AsyncClient:
+        import httpx
+
         pool = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         return httpx.AsyncClient(limits=pool, headers=self._headers)
 
@@ -198,6 +203,8 @@ class RemoteSandbox:
 
     async def _post(self, path: str, body: bytes, deadline: float) -> bytes | str:
         """The 200 answer's body, or (once the deadline has passed) a string saying what went wrong."""
+        import httpx
+
         last, attempt = "no attempt made", 0
         while True:
             left = deadline - time.monotonic()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -31,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from oorl.langs import UnknownLanguageError, get_language
 from oorl.sandbox import JudgeRequest, JudgeResult, Limits, StdioTest
 from oorl.sandbox.service.fusion import (
     FUSION_FIELDS,
@@ -110,6 +110,14 @@ def _limit_problems(limits: Limits | None, where: Callable[[str], list]) -> list
     return problems
 
 
+def _language_label(name: str) -> str:
+    """The registry's name, so that clients cannot grow the metric's label set without bound."""
+    try:
+        return get_language(name).name
+    except UnknownLanguageError:
+        return "unknown"
+
+
 class Service:
     """The app's state: the slot pool, admission counting and metrics."""
 
@@ -160,11 +168,11 @@ class Service:
         """Reserve room for `n` programs or refuse with 429. An idle server takes a batch of any size."""
         capacity = self.pool.workers + self.max_queue
         if self.pending and self.pending + n > capacity:
-            waiting = max(0, self.pending - self.pool.workers)
             raise HTTPProblem(
                 429,
                 f"{self.pending} programs are queued or running (capacity {capacity}); retry later",
-                {"Retry-After": str(max(1, math.ceil(waiting / max(1, self.pool.workers) * 0.05)))},
+                # a queue drains in seconds; clients back off exponentially beyond this first pause
+                {"Retry-After": "1"},
             )
         self.pending += n
         self.accepted += 1
@@ -183,7 +191,7 @@ class Service:
                 result = await future
                 self.pending -= 1
                 self._gauges()
-                self.metrics.verdicts.labels(request.language, result.verdict.value).inc()
+                self.metrics.verdicts.labels(_language_label(request.language), result.verdict.value).inc()
                 results.append(result)
             return results
         finally:

@@ -30,8 +30,9 @@ def _running(pid: int) -> bool:
 
 
 def house_up(sandbox: Sandbox) -> bool:
-    """Whether every resident process of an idle one-worker sandbox is running. Read twice on a
-    doubt: between runs the next run's prepared processes may be swapped in under our eyes."""
+    """Whether every resident process of an idle one-worker sandbox is running (a slot that dropped
+    its dead house shows its launcher alone). Read twice on a doubt: between runs the next run's
+    prepared processes may be swapped in under our eyes."""
     for attempt in range(2):
         pids = sandbox.resident_pids
         if len(pids) >= 2 and all(_running(p) for p in pids):
