@@ -81,6 +81,7 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
         code = self.proc.wait(timeout=60)
         self._stderr.close()
+        _remove_cgroups(self.proc.pid)
         return code
 
     def __enter__(self) -> Server:
@@ -111,3 +112,17 @@ def descendants(pid: int) -> list[tuple[int, str]]:
             found.append((child, names[child]))
             todo.append(child)
     return found
+
+
+def _remove_cgroups(pid: int, timeout_s: float = 5.0) -> None:
+    """The slot cgroups of a server that was killed (a server that exits removes its own): they
+    empty as the killed processes are reaped."""
+    deadline = time.monotonic() + timeout_s
+    for cgroup in Path("/sys/fs/cgroup").glob(f"*/oorl/slot*-{pid}"):
+        while cgroup.exists():
+            try:
+                cgroup.rmdir()
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
