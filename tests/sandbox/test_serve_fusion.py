@@ -127,3 +127,15 @@ def test_open_sandbox_picks_remote_from_settings_and_environment(tmp_path, monke
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ValueError, match="no token"):
         open_sandbox(SandboxSettings(urls=["http://a:1"], token_file=str(tmp_path / "empty")))
+
+
+def test_serve_refuses_a_public_address_without_a_token(tmp_path):
+    from typer.testing import CliRunner
+
+    from oorl.cli import app
+
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "needs a token" in result.output
+    (tmp_path / "empty").write_text("")
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--token-file", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "holds no token" in result.output
