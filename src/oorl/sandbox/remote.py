@@ -13,7 +13,8 @@ in flight), which shares the cost of HTTP between them. Each POST goes to the ne
 sends it to the next server after an exponentially growing, jittered pause (honouring Retry-After),
 until its total deadline; a server that failed is skipped for a while. Like `Sandbox`, infrastructure
 trouble comes back as a `sandbox_error` verdict (which callers retry, never score), except a rejected
-token, which raises `RemoteSandboxError` at once: no retry can fix it.
+token, which raises `RemoteSandboxError` at once: no retry can fix it. Each result is delivered
+exactly once, in order; a program whose server died while judging it may have run twice.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class RemoteSandbox:
             return self._call(self._judge_all(requests, lambda: bar.advance(task)))
 
     def imap(self, requests: Sequence[JudgeRequest]):
+        """`Sandbox.imap`'s results in order (here they arrive all at once, after the last)."""
         return iter(self.judge_many(requests))
 
     async def ajudge(self, request: JudgeRequest) -> JudgeResult:
