@@ -35,6 +35,7 @@ class GroupStats:
             t.valid += c.valid
             t.executed += c.executed
             t.witnessed += c.witnessed
+            t.unconfirmed += c.unconfirmed
             for k, v in c.kinds.items():
                 t.kinds[k] = t.kinds.get(k, 0) + v
 
