@@ -14,6 +14,7 @@ from oorl.ir.sources import CSource
 from oorl.ir.verify import verify_error
 
 
+@pytest.mark.sandbox
 def test_really_equivalent_mutant_is_never_a_loser(sandbox, max_ir_o0):
     """`x > best` -> `x >= best` in a max loop prints the same maximum: no input can witness it."""
     ir, info = max_ir_o0
@@ -42,6 +43,7 @@ OVERFLOW = (
 )
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize(
     ("source", "inputs", "cfg", "reason"),
     [
@@ -67,6 +69,7 @@ int tri(int n) { int s = 0; for (int i = 1; i <= n; i++) s += i; return s; }
 """
 
 
+@pytest.mark.sandbox
 def test_function_level_group_witnesses_replay(sandbox):
     cfg = IRBuildConfig(function_inputs=12, max_losers=3)
     group = build_group(CSource("fn-small", FUNCS, "functions"), sandbox, cfg)
@@ -101,6 +104,7 @@ def test_config_rejects_inconsistent_sizes_and_unknown_operators():
         IRBuildConfig(operators=["phi_incoming_swap"])
 
 
+@pytest.mark.sandbox
 def test_ir_length_cap_drops_long_winners():
     """`max_ir_chars` keeps sequences short for tiny models; too few winners left skips the source."""
     from oorl.ir.winners import winners_for
@@ -125,3 +129,30 @@ def test_resume_skips_built_and_skipped_ids_but_retries_infrastructure_failures(
                                                Skipped(id="flaky", reason="sandbox_error")])  # fmt: skip
     assert done_ids(out) == {"built", "broken"}
     assert done_ids(out, include_skipped=False) == {"built"}
+
+
+def test_max_winners_keeps_the_most_levels_then_the_most_distinct():
+    from oorl.ir.schema import Winner
+    from oorl.ir.winners import most_distinct
+
+    body = [f"  %v{i} = add i32 %x, {i}" for i in range(10)]
+    o0 = Winner(ir="\n".join(["define i32 @f() {", *body, "}"]), opt_levels=["O0"])
+    o1 = Winner(ir="\n".join(["define i32 @f() {", *body[:3], "}"]), opt_levels=["O1"])
+    o2 = Winner(ir="\n".join(["define i32 @f() {", *body[:2], "}"]), opt_levels=["O2", "O3"])
+    oz = Winner(ir="\n".join(["define i32 @f() {", "  ret i32 0", "}"]), opt_levels=["Oz"])
+    ws = [o0, o1, o2, oz]
+    # O1 is a near copy of O2/O3, which stands for two levels: O1 goes, not Oz (the last in level order)
+    assert most_distinct(ws, 3) == [o0, o2, oz]
+    assert most_distinct(ws, 2) == [o0, o2]  # O2/O3 covers the most levels; O0 is the farthest from it
+    assert most_distinct(ws, 4) == ws and most_distinct(ws, 9) == ws
+
+
+@pytest.mark.sandbox
+def test_max_winners_drops_the_level_nearest_another_on_real_ir():
+    from oorl.ir.winners import winners_for
+
+    item = CSource("max", MAX_LOOP, "program", MAX_INPUTS)
+    all_winners, _ = winners_for(item, IRBuildConfig(max_winners=6))
+    assert [w.opt_levels for w in all_winners] == [["O0"], ["O1"], ["O2", "O3", "Os"], ["Oz"]]
+    kept, _ = winners_for(item, IRBuildConfig(max_winners=3))
+    assert [w.opt_levels for w in kept] == [["O0"], ["O2", "O3", "Os"], ["Oz"]]  # -O1 ~ -O2, dropped

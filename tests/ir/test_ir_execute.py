@@ -1,6 +1,10 @@
 """Differential execution in the sandbox: reference outcomes, first difference, crash and hang."""
 
+import pytest
+
 from oorl.ir.execute import Outcome, Program, difference, run_against, run_reference
+
+pytestmark = pytest.mark.sandbox
 
 ECHO_DOUBLE = '#include <stdio.h>\nint main(void){int x; if(scanf("%d",&x)!=1) return 4; printf("%d\\n", 2*x); return 0;}\n'
 INPUTS = ["1\n", "5\n", "-3\n", "", "it's\n"]  # a quote and empty stdin survive the shell
