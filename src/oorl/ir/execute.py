@@ -3,10 +3,11 @@
 IR (generated or mutated) is untrusted code, so it only ever runs through `oorl.sandbox`: one
 sandbox run per program is a bash script that writes the IR (and a C driver for function-level
 sources), builds it with `clang-14 -O0 -x ir` and runs it on every input, each under `timeout`.
-Reference runs print every input's exit status, wall time and stdout (base64); candidate runs
-compare each input with the expected outcome inside the script and stop at the first difference, so
-a mutant that hangs costs one timeout, not one per input. Python re-checks every difference it is
-told about.
+Reference runs print every input's exit status, wall time (bash's own clock) and stdout (base64),
+once or several times; candidate runs compare each input with the expected outcome inside the
+script and stop at the first difference, after running that input again a few times (`reruns`) and
+saying whether each rerun behaved alike. A mutant that hangs costs one timeout per run, not one per
+input. Python re-checks every difference it is told about.
 
 A C program can also be built with clang's sanitizers (`Program.sanitize`): an input on which a
 sanitizer reports is then reported with the exit status `SANITIZER_REPORT` (oorl.ir.reference).
