@@ -12,7 +12,12 @@ from oorl.ir.execute import Outcome, Program, difference, run_against, run_refer
 from oorl.ir.losers import search
 from oorl.ir.mutate import Mutant
 from oorl.ir.normalize import normalize_ir, restore_header
-from oorl.ir.reference import available_sanitizers, reference_behaviour
+from oorl.ir.reference import (
+    SanitizerUnavailable,
+    available_sanitizers,
+    probe_sanitizers,
+    reference_behaviour,
+)
 from oorl.ir.replay import kind_holds
 from oorl.ir.schema import IRGroup, OperatorCounts, Site, Witness
 from oorl.ir.sources import CSource
@@ -199,3 +204,12 @@ def test_witness_schema_marks_exit_codes_and_loads_older_records():
     )
     assert kind_holds(legacy, "crash", "exit_code") and not kind_holds(legacy, "crash", "timeout")
     assert not kind_holds(rebuilt, "crash", "exit_code") and kind_holds(rebuilt, "exit_code", "exit_code")
+
+
+def test_asan_and_msan_give_way_to_ubsan_alone_where_the_address_space_is_bounded(sandbox):
+    """Without a memory cgroup the sandbox bounds memory with RLIMIT_AS (1 GB + headroom for bash):
+    ASan's and MSan's shadow memory cannot be reserved there, UBSan still runs."""
+    assert probe_sanitizers(sandbox) == ("address,undefined", "memory")  # this machine: a memory cgroup
+    assert probe_sanitizers(sandbox, setup=f"ulimit -v {1088 * 1024}\n") == ("undefined",)
+    with pytest.raises(SanitizerUnavailable, match="libclang-rt-14-dev"):  # not even clang starts
+        probe_sanitizers(sandbox, setup=f"ulimit -v {16 * 1024}\n")

@@ -65,29 +65,30 @@ def _probe_script() -> str:
         )
 
     asan, ubsan, msan = range(3)
-    return (
-        f"printf 'int main(void) {{ return 0; }}\\n' > p.c\n{{ {probe(asan)}; }} || {{ {probe(ubsan)}; }}\n{probe(msan)}\n"
-    )
+    return f"printf 'int main(void) {{ return 0; }}\\n' > p.c\n{{ {probe(asan)}; }} || {{ {probe(ubsan)}; }}\n{probe(msan)}\n"
 
 
-def available_sanitizers(sb, run_time_s: float = 60.0) -> tuple[str, ...]:
-    """The sanitizer builds that run in this sandbox (probed once per sandbox): ASan + UBSan where ASan
-    starts, else UBSan alone; MSan where it starts."""
-    try:
-        return _probed[sb]
-    except (KeyError, TypeError):
-        pass
-    result = sb.judge(request(_probe_script(), run_time_s))
+def probe_sanitizers(sb, run_time_s: float = 60.0, *, setup: str = "") -> tuple[str, ...]:
+    """The sanitizer builds that run in this sandbox: ASan + UBSan where ASan starts, else UBSan
+    alone; MSan where it starts. `setup` is shell run first (a test bounds the address space with it)."""
+    result = sb.judge(request(setup + _probe_script(), run_time_s))
     out = result.tests[0].stdout if result.tests else ""
-    works = [flags for k, flags in enumerate(SANITIZER_BUILDS) if f"{MARK} probe {k} ok" in out]
+    works = tuple(flags for k, flags in enumerate(SANITIZER_BUILDS) if f"{MARK} probe {k} ok" in out)
     if not {"address,undefined", "undefined"} & set(works):
         raise SanitizerUnavailable(
             "clang-14 cannot build and run a -fsanitize=undefined program in the sandbox "
             f"({result.verdict.value} {result.detail}): install libclang-rt-14-dev (scripts/setup.sh), "
             "or build with sanitize=false"
         )
-    found = tuple(works)
-    with contextlib.suppress(TypeError):  # a sandbox that cannot be weakly referenced is probed each time
+    return works
+
+
+def available_sanitizers(sb, run_time_s: float = 60.0) -> tuple[str, ...]:
+    """`probe_sanitizers`, once per sandbox."""
+    with contextlib.suppress(KeyError, TypeError):  # TypeError: a sandbox that cannot be weakly referenced
+        return _probed[sb]
+    found = probe_sanitizers(sb, run_time_s)
+    with contextlib.suppress(TypeError):
         _probed[sb] = found
     return found
 
