@@ -85,7 +85,7 @@ def bench_build(limit: int, workers: int) -> None:
             walls[name] = wall = time.perf_counter() - t0
             st = collect(out) if out.exists() else None
             witnessed = sum(c.witnessed for c in st.operators.values()) if st else 0
-            unconfirmed = sum(c.unconfirmed for c in st.operators.values()) if st else 0
+            unconfirmed = sum(sum(c.unconfirmed.values()) for c in st.operators.values()) if st else 0
             print(f"build [{name}]: {summary.built} groups ({sum((summary.skipped or {}).values())} skipped) "
                   f"from {len(items)} sources in {wall:.1f} s with {workers} sandbox workers = "
                   f"{60 * summary.built / wall:.1f} groups/min; compiling the 6 levels alone takes "

@@ -149,7 +149,7 @@ def stats(
     for op, c in sorted(s.operators.items()):
         kinds = "/".join(str(c.kinds.get(k, 0)) for k in ("output", "exit_code", "crash", "timeout"))
         table.add_row(op, str(c.attempted), str(c.valid), rate(c.valid, c.attempted), str(c.executed),
-                      str(c.witnessed), str(c.unconfirmed), rate(c.witnessed, c.executed), kinds,
+                      str(c.witnessed), str(sum(c.unconfirmed.values())), rate(c.witnessed, c.executed), kinds,
                       str(s.losers_by_operator[op]))  # fmt: skip
     console = Console()
     console.print(table)

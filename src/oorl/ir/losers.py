@@ -102,7 +102,7 @@ def search(
             c.executed += 1
             ob = first_difference(run, reference, cfg)
             if isinstance(ob, str):
-                c.unconfirmed += 1
+                c.unconfirmed[ob] = c.unconfirmed.get(ob, 0) + 1
             if not isinstance(ob, Observation):
                 continue
             c.witnessed += 1

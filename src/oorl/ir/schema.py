@@ -115,9 +115,10 @@ class OperatorCounts(BaseModel):
     valid: int = 0
     executed: int = 0
     witnessed: int = 0
-    unconfirmed: int = Field(
-        0,
-        description="a difference seen once that did not hold up (re-execution, or a hang where the source is slow)",
+    unconfirmed: dict[str, int] = Field(
+        default_factory=dict,
+        description="differences that did not hold up, by why: not_reproduced (a rerun behaved otherwise), "
+        "slow_source (a hang where the source takes over input_timeout_s / hang_margin)",
     )
     kinds: dict[str, int] = Field(default_factory=dict, description="witness kind -> count")
 
