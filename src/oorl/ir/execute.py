@@ -3,10 +3,10 @@
 IR (generated or mutated) is untrusted code, so it only ever runs through `oorl.sandbox`: one
 sandbox run per program is a bash script that writes the IR (and a C driver for function-level
 sources), builds it with `clang-14 -O0 -x ir` and runs it on every input, each under `timeout`.
-Reference runs print every input's exit status, wall time (bash's own clock) and stdout (base64),
-once or several times; candidate runs compare each input with the expected outcome inside the
-script and stop at the first difference, after running that input again a few times (`reruns`) and
-saying whether each rerun behaved alike. A mutant that hangs costs one timeout per run, not one per
+Reference runs print every input's exit status, wall time (bash's own clock) and stdout (base64);
+candidate runs compare each input with the expected outcome inside the script and stop at the
+first difference. Either can run an input again right away (`repeats`, `reruns`): each rerun is
+reported as its exit status and whether it printed the same as the first run. A mutant that hangs costs one timeout per run, not one per
 input. Python re-checks every difference it is told about.
 
 A C program can also be built with clang's sanitizers (`Program.sanitize`): an input on which a
@@ -79,8 +79,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Rerun:
-    """A candidate's difference run again: its exit status, and whether it printed the same stdout
-    (up to OBSERVED_BYTES) as the first time."""
+    """An input run again: its exit status, and whether it printed the same stdout as the first run
+    (a candidate's: up to OBSERVED_BYTES, as much as a recorded observation holds)."""
 
     exit_code: int
     same_stdout: bool
@@ -95,20 +95,19 @@ class Rerun:
 class Run:
     """A sandbox run: `outcomes[i]` for the inputs it reports; `error` when nothing could run.
 
-    `again[i]`: a reference run's later runs of input i; `reruns[i]`: a candidate's reruns of its
-    first difference, input i."""
+    `reruns[i]`: the runs of input i after the first (a reference's repeats, or a candidate's reruns
+    of its first difference)."""
 
     outcomes: dict[int, Outcome]
     error: str | None = None
     build_failed: bool = False
     all_same: bool = False
     infra: bool = False  # the sandbox failed (ours, not the program's): worth retrying later
-    again: dict[int, list[Outcome]] = field(default_factory=dict)
     reruns: dict[int, list[Rerun]] = field(default_factory=dict)
 
     def reproduced(self, i: int) -> bool:
-        """Every rerun of a candidate's difference on input i behaved like the first run: the same
-        exit status and stdout, or for a hang, a hang again (its partial stdout aside)."""
+        """Every rerun of input i behaved like the first run: the same exit status and stdout, or for
+        a hang, a hang again (its partial stdout aside)."""
         first = self.outcomes[i]
         return all(
             (first.timed_out and r.timed_out) or (r.exit_code == first.exit_code and r.same_stdout)
@@ -171,10 +170,10 @@ def script(
 ) -> str:
     """The bash program of one sandbox run (see the module docstring for its output protocol).
 
-    Without `expected` every input in `indices` (default: all) is run `repeats` times and each run
-    reported. With `expected` the run stops at the first input that differs, after running it
-    `reruns` more times: each rerun is reported as `again` with 1 when its stdout (up to
-    OBSERVED_BYTES) is the first run's. Inputs and expected outputs are written and compared with
+    Without `expected` every input in `indices` (default: all) is run and reported, then run
+    `repeats - 1` more times, each reported as `again` with 1 when it printed the same. With
+    `expected` the run stops at the first input that differs, after running it `reruns` more times,
+    reported the same way (stdout compared up to OBSERVED_BYTES). Inputs and expected outputs are written and compared with
     bash builtins (`printf`, `read`): per input only `timeout` and the program itself start, which
     keeps a 64-input run cheap.
     """
@@ -196,7 +195,11 @@ def script(
         parts.append(f"printf '%s' {_sq(inputs[i])} > in.{i}\n")
     for i in indices:
         if expected is None:
-            parts.extend([f'run {i}; echo "{MARK} {i} $rc $us $(base64 -w0 out.{i})"\n'] * repeats)
+            parts.append(f'run {i}; echo "{MARK} {i} $rc $us $(base64 -w0 out.{i})"; mv out.{i} first\n')
+            parts.append(
+                f'run {i}; cmp -s first out.{i}; echo "{MARK} again {i} $rc $us $(( $? == 0 ))"\n'
+                * (repeats - 1)
+            )
         else:
             parts.append(
                 f"run {i}; got=; IFS= read -r -d '' got < out.{i}; if {_differs(expected[i])}; then differs {i}; fi\n"
@@ -220,15 +223,10 @@ def parse(result: JudgeResult) -> Run:
     if f"{MARK} BUILD-FAILED" in stdout:
         return Run({}, error=stdout.split(f"{MARK} BUILD-FAILED", 1)[1].strip()[:2000], build_failed=True)
     outcomes: dict[int, Outcome] = {}
-    again: dict[int, list[Outcome]] = {}
     reruns: dict[int, list[Rerun]] = {}
     for line in stdout.splitlines():
         if m := _LINE.match(line):
-            i, o = int(m.group(1)), _outcome(m.group(2), m.group(3), m.group(4))
-            if i in outcomes:
-                again.setdefault(i, []).append(o)
-            else:
-                outcomes[i] = o
+            outcomes[int(m.group(1))] = _outcome(m.group(2), m.group(3), m.group(4))
         elif m := _AGAIN.match(line):
             rerun = Rerun(int(m.group(2)), m.group(4) == "1", int(m.group(3)) / 1e6)
             reruns.setdefault(int(m.group(1)), []).append(rerun)
@@ -236,7 +234,7 @@ def parse(result: JudgeResult) -> Run:
     error = None
     if result.verdict is not Verdict.ACCEPTED and not done:
         error = f"run stopped early: {result.verdict.value} {result.detail}".strip()
-    return Run(outcomes, error=error, all_same=done, again=again, reruns=reruns)
+    return Run(outcomes, error=error, all_same=done, reruns=reruns)
 
 
 def _outcome(rc: str, us: str, b64: str) -> Outcome:
@@ -256,10 +254,11 @@ def run_references(
     characters of stdout, so inputs whose lines were cut off are run again until all are in (an
     output too large for one run is an error)."""
     repeats = repeats or [1] * len(programs)
-    runs: list[dict[int, list[Outcome]]] = [{} for _ in programs]
+    outcomes: list[dict[int, Outcome]] = [{} for _ in programs]
+    reruns: list[dict[int, list[Rerun]]] = [{} for _ in programs]
     finished: list[Run | None] = [None] * len(programs)
     while pending := [k for k, f in enumerate(finished) if f is None]:
-        todo = {k: [i for i in range(len(inputs)) if len(runs[k].get(i, ())) < repeats[k]] for k in pending}
+        todo = {k: [i for i in range(len(inputs)) if i not in outcomes[k]] for k in pending}
         reqs = [
             request(
                 script(programs[k], inputs, timeouts_s[k], indices=todo[k], repeats=repeats[k]), run_time_s
@@ -268,18 +267,14 @@ def run_references(
         ]
         for k, res in zip(pending, sb.judge_many(reqs), strict=True):
             run = parse(res)
-            got = {
-                i: [run.outcomes[i], *run.again.get(i, [])]
-                for i in todo[k]
-                if i in run.outcomes and 1 + len(run.again.get(i, [])) == repeats[k]
-            }
-            runs[k] |= got
-            if run.error is not None or not got or len(runs[k]) == len(inputs):
-                outcomes = {i: obs[0] for i, obs in runs[k].items()}
-                again = {i: obs[1:] for i, obs in runs[k].items() if len(obs) > 1}
+            # an input is in once its first run and every repeat are (the front of stdout may be cut)
+            got = [i for i in todo[k] if i in run.outcomes and len(run.reruns.get(i, [])) == repeats[k] - 1]
+            for i in got:
+                outcomes[k][i] = run.outcomes[i]
+                reruns[k][i] = run.reruns.get(i, [])
+            if run.error is not None or not got or len(outcomes[k]) == len(inputs):
                 error = run.error or (None if got else "an output is too large to report")
-                done = error is None
-                finished[k] = Run(outcomes, error, run.build_failed, done, run.infra, again)
+                finished[k] = Run(outcomes[k], error, run.build_failed, error is None, run.infra, reruns[k])
     return [f for f in finished if f is not None]
 
 

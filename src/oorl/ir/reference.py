@@ -98,14 +98,15 @@ def _same(a: Outcome, b: Outcome) -> bool:
     return a == b or (a.timed_out and b.timed_out)
 
 
-def judge_input(plain: Sequence[Outcome], sanitized: Sequence[Outcome | None]) -> str | None:
-    """Why an input cannot serve as a witness, given its plain runs and its sanitized runs (None: a
-    sanitized run stopped before reaching it), or None when it can."""
+def judge_input(plain: Outcome, reproduced: bool, sanitized: Sequence[Outcome | None]) -> str | None:
+    """Why an input cannot serve as a witness, given its first plain run, whether the plain reruns
+    behaved alike, and its sanitized runs (None: a sanitized run stopped before reaching it); None
+    when it can."""
     if any(o is not None and o.sanitizer_report for o in sanitized):
         return "undefined"
-    if not all(_same(plain[0], o) for o in plain[1:]):
+    if not reproduced:
         return "nondeterministic"
-    if not all(o is not None and _same(plain[0], o) for o in sanitized):
+    if not all(o is not None and _same(plain, o) for o in sanitized):
         return "sanitizer_disagrees"
     return None
 
@@ -127,10 +128,11 @@ def reference_behaviour(
     outcomes: dict[int, Outcome] = {}
     dropped: dict[int, str] = {}
     for i in range(len(inputs)):
-        plain = [runs[0].outcomes[i], *runs[0].again[i]]
-        why = judge_input(plain, [run.outcomes.get(i) for run in runs[1:]])
+        plain = runs[0].outcomes[i]
+        why = judge_input(plain, runs[0].reproduced(i), [run.outcomes.get(i) for run in runs[1:]])
         if why is not None:
             dropped[i] = why
         else:
-            outcomes[i] = replace(plain[0], seconds=max(o.seconds for o in plain))
+            slowest = max([plain.seconds] + [r.seconds for r in runs[0].reruns.get(i, [])])
+            outcomes[i] = replace(plain, seconds=slowest)
     return Reference(outcomes, dropped, sanitizers)
