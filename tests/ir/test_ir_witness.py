@@ -4,6 +4,7 @@ A planted mutant is a C variant of the source compiled at -O0, handed to the bui
 mutation operators' output, so each test controls exactly what the candidate does."""
 
 import pytest
+from ir_cases import FIXTURES
 
 import oorl.ir.build as build
 from oorl.ir.build import build_group
@@ -18,12 +19,12 @@ from oorl.ir.reference import (
     probe_sanitizers,
     reference_behaviour,
 )
-from oorl.ir.replay import kind_holds
+from oorl.ir.replay import kind_holds, replay_group
 from oorl.ir.schema import IRGroup, OperatorCounts, Site, Witness
 from oorl.ir.sources import CSource
+from oorl.ir.stats import collect
 from oorl.ir.toolchain import compile_one
-
-pytestmark = pytest.mark.sandbox
+from oorl.jsonl import read_jsonl
 
 
 def planted(variants: dict[str, str]) -> list[tuple[Mutant, str]]:
@@ -62,6 +63,7 @@ def sleepy(hook: str = "", slow_ms: int = 200) -> str:
     return SLEEPY.replace("/* HOOK */", hook).replace("pause_ms(200)", f"pause_ms({slow_ms})")
 
 
+@pytest.mark.sandbox
 def test_slow_equivalent_and_flaky_mutants_are_never_losers(sandbox, monkeypatch):
     """Only the mutants that differ the same way every time, and hang where the source is fast, count."""
     plant(
@@ -102,6 +104,7 @@ int main(void) {
 UB_INPUTS = ["0\n", "2\n", "5\n", "7\n"]
 
 
+@pytest.mark.sandbox
 def test_witness_on_undefined_behaviour_is_never_a_loser(sandbox, monkeypatch):
     """A mutant that differs from the source only where the source's behaviour is undefined is a
     correct compilation of it, not a loser: those inputs are dropped before any mutant runs."""
@@ -124,6 +127,7 @@ def test_witness_on_undefined_behaviour_is_never_a_loser(sandbox, monkeypatch):
     assert group.provenance["sanitizers"] == ["address,undefined", "memory"]
 
 
+@pytest.mark.sandbox
 def test_reference_drops_undefined_and_nondeterministic_inputs(sandbox):
     clocky = UB.replace("if (k == 7)", "if (k == 9) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); "
                         'printf("%ld\\n", t.tv_nsec); } else if (k == 7)').replace("<stdio.h>", "<stdio.h>\n#include <time.h>")  # fmt: skip
@@ -142,6 +146,7 @@ def test_reference_drops_undefined_and_nondeterministic_inputs(sandbox):
 ECHO = '#include <stdio.h>\nint main(void) { int n; if (scanf("%d", &n) != 1) return 1; /* HOOK */ printf("%d\\n", n + 1); return 0; }\n'
 
 
+@pytest.mark.sandbox
 def test_exit_code_witnesses_are_marked_and_kept_only_when_asked(sandbox):
     inputs = ["1\n", "5\n"]
     ref = run_reference(sandbox, Program(ECHO, "c"), inputs, 1.0, 30)
@@ -170,6 +175,7 @@ def test_exit_code_witnesses_are_marked_and_kept_only_when_asked(sandbox):
     assert (w.kind, w.stdin, w.expected, w.observed, w.runs) == ("exit_code", "5\n", "6\n", "6\n", 3)
 
 
+@pytest.mark.sandbox
 def test_reruns_tell_a_reproducible_difference_from_a_flaky_one(sandbox):
     ref = [Outcome(0, "2\n")]
     flaky = ECHO.replace("/* HOOK */", 'if (fopen("seen", "r") == 0) { fclose(fopen("seen", "w")); n = 7; }')
@@ -207,6 +213,7 @@ def test_witness_schema_marks_exit_codes_and_loads_older_records():
     assert not kind_holds(rebuilt, "crash", "exit_code") and kind_holds(rebuilt, "exit_code", "exit_code")
 
 
+@pytest.mark.sandbox
 def test_asan_and_msan_give_way_to_ubsan_alone_where_the_address_space_is_bounded(sandbox):
     """Without a memory cgroup the sandbox bounds memory with RLIMIT_AS (1 GB + headroom for bash):
     ASan's and MSan's shadow memory cannot be reserved there, UBSan still runs."""
@@ -214,3 +221,19 @@ def test_asan_and_msan_give_way_to_ubsan_alone_where_the_address_space_is_bounde
     assert probe_sanitizers(sandbox, setup=f"ulimit -v {1088 * 1024}\n") == ("undefined",)
     with pytest.raises(SanitizerUnavailable, match="libclang-rt-14-dev"):  # not even clang starts
         probe_sanitizers(sandbox, setup=f"ulimit -v {16 * 1024}\n")
+
+
+@pytest.mark.sandbox
+def test_groups_built_before_these_rules_still_load_count_and_replay(sandbox):
+    """A group from the earlier format: witnesses seen once, an exit-code-only loser called a crash."""
+    old = FIXTURES / "groups-before-witness-runs.jsonl"
+    (group,) = read_jsonl(old, IRGroup)
+    assert [lo.witness.runs for lo in group.losers] == [1, 1, 1, 1]
+    crash = group.losers[0].witness
+    assert (crash.kind, crash.expected, crash.observed) == (
+        "crash",
+        "1\n",
+        "1\n",
+    )  # only the exit status differs
+    assert collect(old).groups == 1
+    assert replay_group(group, sandbox) == []
