@@ -173,9 +173,9 @@ def script(
     Without `expected` every input in `indices` (default: all) is run and reported, then run
     `repeats - 1` more times, each reported as `again` with 1 when it printed the same. With
     `expected` the run stops at the first input that differs, after running it `reruns` more times,
-    reported the same way (stdout compared up to OBSERVED_BYTES). Inputs and expected outputs are written and compared with
-    bash builtins (`printf`, `read`): per input only `timeout` and the program itself start, which
-    keeps a 64-input run cheap.
+    reported the same way (stdout compared up to OBSERVED_BYTES). Inputs and expected outputs are
+    written and compared with bash builtins (`printf`, `read`): per input only `timeout` and the
+    program itself start, which keeps a 64-input run cheap.
     """
     indices = list(range(len(inputs))) if indices is None else list(indices)
     parts = ["set -u\n", _b64_file("prog.ll" if program.kind == "ir" else "prog.c", program.code)]
@@ -195,11 +195,13 @@ def script(
         parts.append(f"printf '%s' {_sq(inputs[i])} > in.{i}\n")
     for i in indices:
         if expected is None:
-            parts.append(f'run {i}; echo "{MARK} {i} $rc $us $(base64 -w0 out.{i})"; mv out.{i} first\n')
-            parts.append(
-                f'run {i}; cmp -s first out.{i}; echo "{MARK} again {i} $rc $us $(( $? == 0 ))"\n'
-                * (repeats - 1)
-            )
+            parts.append(f'run {i}; echo "{MARK} {i} $rc $us $(base64 -w0 out.{i})"\n')
+            if repeats > 1:
+                parts.append(f"mv out.{i} first\n")
+                parts.append(
+                    f'run {i}; cmp -s first out.{i}; echo "{MARK} again {i} $rc $us $(( $? == 0 ))"\n'
+                    * (repeats - 1)
+                )
         else:
             parts.append(
                 f"run {i}; got=; IFS= read -r -d '' got < out.{i}; if {_differs(expected[i])}; then differs {i}; fi\n"
