@@ -43,7 +43,7 @@ def plant(monkeypatch, variants: dict[str, str]) -> None:
     monkeypatch.setattr(build, "candidates", lambda *args, **kwargs: list(queue))
 
 
-# The source sleeps 200 ms on input 1 (a fifth of the 0.5 s limit is 100 ms) and is fast on input 2.
+# The source sleeps 300 ms on input 1 (a fifth of the 1 s limit is 200 ms) and is fast on input 2.
 SLEEPY = """#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,7 +51,7 @@ static void pause_ms(long ms) { struct timespec t = {ms / 1000, (ms % 1000) * 10
 int main(void) {
   long n;
   if (scanf("%ld", &n) != 1) return 1;
-  if (n == 1) pause_ms(200);
+  if (n == 1) pause_ms(300);
   /* HOOK */
   printf("%ld\\n", n * n);
   return 0;
@@ -59,8 +59,8 @@ int main(void) {
 """
 
 
-def sleepy(hook: str = "", slow_ms: int = 200) -> str:
-    return SLEEPY.replace("/* HOOK */", hook).replace("pause_ms(200)", f"pause_ms({slow_ms})")
+def sleepy(hook: str = "", slow_ms: int = 300) -> str:
+    return SLEEPY.replace("/* HOOK */", hook).replace("pause_ms(300)", f"pause_ms({slow_ms})")
 
 
 @pytest.mark.sandbox
@@ -70,16 +70,16 @@ def test_slow_equivalent_and_flaky_mutants_are_never_losers(sandbox, monkeypatch
         monkeypatch,
         {
             # equivalent, 10x slower where the source itself takes over a fifth of the limit
-            "slow_equivalent": sleepy(slow_ms=2000),
+            "slow_equivalent": sleepy(slow_ms=3000),
             # hangs (then prints the right answer) on its first run only
-            "flaky_hang": sleepy('if (n == 2 && access("h", F_OK) != 0) { fclose(fopen("h", "w")); pause_ms(2000); }'),
+            "flaky_hang": sleepy('if (n == 2 && access("h", F_OK) != 0) { fclose(fopen("h", "w")); pause_ms(3000); }'),
             # prints a wrong answer on its first run only
             "flaky_output": sleepy('if (n == 2 && access("o", F_OK) != 0) { fclose(fopen("o", "w")); n = 3; }'),
-            "real_hang": sleepy("if (n == 2) pause_ms(2000);"),
+            "real_hang": sleepy("if (n == 2) pause_ms(3000);"),
             "real_output": sleepy("if (n == 2) n = 3;"),
         },
     )  # fmt: skip
-    cfg = IRBuildConfig(input_timeout_s=0.5, min_losers=1, max_winners=2)
+    cfg = IRBuildConfig(min_losers=1, max_winners=2)
     group = build_group(CSource("sleepy", sleepy(), "program", ["2\n", "1\n"]), sandbox, cfg)
     assert isinstance(group, IRGroup), group
     kinds = {lo.site.before: lo.witness.kind for lo in group.losers}
