@@ -237,3 +237,16 @@ def test_groups_built_before_these_rules_still_load_count_and_replay(sandbox):
     )  # only the exit status differs
     assert collect(old).groups == 1
     assert replay_group(group, sandbox) == []
+
+
+@pytest.mark.sandbox
+def test_a_hang_is_rerun_only_where_it_could_count(sandbox):
+    hang = ECHO.replace("/* HOOK */", "for (;;) {}")
+    ref = [Outcome(0, "2\n")]
+    runs = [
+        run_against(sandbox, [Program(hang, "c")], ["1\n"], ref, 0.3, 30, reruns=2, rerun_hangs=hangs)[0]
+        for hangs in (None, [])
+    ]
+    assert all(r.outcomes[0].timed_out for r in runs)
+    assert len(runs[0].reruns[0]) == 2 and runs[0].reproduced(0)
+    assert runs[1].reruns == {}  # the source is slow there: no rerun could make it a witness

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -167,13 +167,15 @@ def script(
     indices: Sequence[int] | None = None,
     repeats: int = 1,
     reruns: int = 0,
+    rerun_hangs: Collection[int] | None = None,
 ) -> str:
     """The bash program of one sandbox run (see the module docstring for its output protocol).
 
     Without `expected` every input in `indices` (default: all) is run and reported, then run
     `repeats - 1` more times, each reported as `again` with 1 when it printed the same. With
     `expected` the run stops at the first input that differs, after running it `reruns` more times,
-    reported the same way (stdout compared up to OBSERVED_BYTES). Inputs and expected outputs are
+    reported the same way (stdout compared up to OBSERVED_BYTES); a hang is rerun only on the
+    inputs in `rerun_hangs` (None: all), where it can count. Inputs and expected outputs are
     written and compared with bash builtins (`printf`, `read`): per input only `timeout` and the
     program itself start, which keeps a 64-input run cheap.
     """
@@ -188,6 +190,7 @@ def script(
     # the first difference, reported; then the same input again, each run compared with the first
     parts.append(
         f'differs() {{ head -c {OBSERVED_BYTES} out.$1 > first; echo "{MARK} $1 $rc $us $(base64 -w0 first)"; '
+        f"if [ $2 = 0 ] && [[ $rc =~ ^({'|'.join(map(str, RUNAWAY_EXITS))})$ ]]; then exit 0; fi; "
         f"for ((k = 0; k < {reruns}; k++)); do run $1; head -c {OBSERVED_BYTES} out.$1 > again; "
         f'cmp -s first again; echo "{MARK} again $1 $rc $us $(( $? == 0 ))"; done; exit 0; }}\n'
     )
@@ -204,7 +207,8 @@ def script(
                 )
         else:
             parts.append(
-                f"run {i}; got=; IFS= read -r -d '' got < out.{i}; if {_differs(expected[i])}; then differs {i}; fi\n"
+                f"run {i}; got=; IFS= read -r -d '' got < out.{i}; "
+                f"if {_differs(expected[i])}; then differs {i} {int(rerun_hangs is None or i in rerun_hangs)}; fi\n"
             )
     parts.append(f"echo '{MARK} END'\n")
     return "".join(parts)
@@ -293,11 +297,16 @@ def run_against(
     timeout_s: float,
     run_time_s: float,
     reruns: int = 0,
+    rerun_hangs: Collection[int] | None = None,
 ) -> list[Run]:
     """Each program run on all inputs against the reference, in parallel; a Run reports all_same or
-    the first differing input (run `reruns` more times, see `Run.reproduced`)."""
+    the first differing input (run `reruns` more times, a hang only on `rerun_hangs`; see `script`)."""
     reqs = [
-        request(script(p, inputs, timeout_s, expected=reference, reruns=reruns), run_time_s) for p in programs
+        request(
+            script(p, inputs, timeout_s, expected=reference, reruns=reruns, rerun_hangs=rerun_hangs),
+            run_time_s,
+        )
+        for p in programs
     ]
     return [parse(r) for r in sb.judge_many(reqs)]
 

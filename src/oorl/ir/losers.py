@@ -54,6 +54,11 @@ class Observation:
     kind: Kind
 
 
+def hang_can_witness(source: Outcome, cfg: IRBuildConfig) -> bool:
+    """A hang on this input counts: the source finished it within a `hang_margin`-th of the limit."""
+    return source.seconds * cfg.hang_margin < cfg.input_timeout_s
+
+
 def first_difference(run: Run, reference: Sequence[Outcome], cfg: IRBuildConfig) -> Observation | str | None:
     """The difference a candidate run found, or why it does not count (a string), or None when the
     run shows no difference.
@@ -67,7 +72,7 @@ def first_difference(run: Run, reference: Sequence[Outcome], cfg: IRBuildConfig)
     kind = difference(observed, reference[i])
     if kind is None:
         return None
-    if kind == "timeout" and reference[i].seconds * cfg.hang_margin >= cfg.input_timeout_s:
+    if kind == "timeout" and not hang_can_witness(reference[i], cfg):
         return "slow_source"
     if len(run.reruns.get(i, [])) < cfg.witness_runs or not run.reproduced(i):
         return "not_reproduced"
@@ -90,12 +95,13 @@ def search(
     `executed`, `witnessed` (confirmed, by kind) and `unconfirmed` (a difference that did not hold up)."""
     losers: list[Loser] = []
     executed = 0
+    hangs = [i for i, o in enumerate(reference) if hang_can_witness(o, cfg)]  # elsewhere no rerun helps
     while queue and len(losers) < cfg.max_losers and executed < cfg.max_mutants_run:
         n = min(batch, cfg.max_mutants_run - executed)
         take, queue = queue[:n], queue[n:]
         progs = [program(m.ir) for m, _ in take]
         t, rt = cfg.input_timeout_s, cfg.run_time_s
-        runs = run_against(sb, progs, inputs, reference, t, rt, reruns=cfg.witness_runs)
+        runs = run_against(sb, progs, inputs, reference, t, rt, reruns=cfg.witness_runs, rerun_hangs=hangs)
         executed += len(take)
         for (m, level), run in zip(take, runs, strict=True):
             c = counts[m.operator]
