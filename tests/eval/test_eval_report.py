@@ -16,7 +16,7 @@ def test_language_table_has_a_row_per_language_and_the_total():
     table = language_table({"SFT": _eval(0.25, {"php": 0.5, "bash": 0.0}), "OORL": _eval(0.5, {"php": 1.0})})
     lines = table.splitlines()
     assert lines[0] == "| target language | SFT | OORL |"
-    assert "| bash | 0.000 | nan |" in lines
+    assert "| bash | 0.000 | - |" in lines
     assert "| php | 0.500 | 1.000 |" in lines
     assert lines[-1] == "| **all** | **0.250** | **0.500** |"
 

@@ -304,6 +304,10 @@ def synthetic(langs: list[str] | None, data: str | None = None) -> Bench:
     return Bench("synthetic", translation_items("synthetic", tasks))
 
 
+def _index(problem_id: str) -> int:
+    return int(problem_id.rsplit("/", 1)[-1])
+
+
 def load_bench(
     name: str, langs: list[str] | None = None, *, data: str | None = None, limit: int | None = None
 ) -> Bench:
@@ -317,14 +321,13 @@ def load_bench(
     if name not in loaders:
         raise ValueError(f"unknown bench {name!r}; known: {', '.join(BENCHES)}")
     bench = loaders[name](langs, data)
-    if limit is not None:
-        seen: dict[str, int] = {}
-        kept = []
-        for item in bench.items:
-            if seen.setdefault(item.key, 0) < limit:
-                seen[item.key] += 1
-                kept.append(item)
-        kept_ids = {(i.problem_id) for i in kept}
-        bench.items = kept
-        bench.excluded = [e for e in bench.excluded if e["problem_id"] in kept_ids]
+    if limit is not None:  # the first `limit` problems of each key, excluded ones included
+        ids: dict[str, set[str]] = {}
+        for key, pid in [(i.key, i.problem_id) for i in bench.items] + [
+            (e["key"], e["problem_id"]) for e in bench.excluded
+        ]:
+            ids.setdefault(key, set()).add(pid)
+        first = {k: set(sorted(v, key=_index)[:limit]) for k, v in ids.items()}
+        bench.items = [i for i in bench.items if i.problem_id in first[i.key]]
+        bench.excluded = [e for e in bench.excluded if e["problem_id"] in first[e["key"]]]
     return bench

@@ -64,7 +64,9 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A Markdown table; floats print with 3 decimals."""
 
     def cell(v: Any) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return "-" if math.isnan(v) else f"{v:.3f}"
+        return str(v)
 
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---|" * (len(header) - 1)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
