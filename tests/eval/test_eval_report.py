@@ -174,3 +174,18 @@ def test_compare_refuses_runs_of_different_benches(tmp_path):
     (b / "run.json").write_text(json.dumps({"bench": "multipl-e"}))
     with pytest.raises(ValueError, match="different benches"):
         compare_runs(a, b)
+
+
+def test_a_line_cut_by_a_kill_is_dropped_and_a_broken_line_names_file_and_line(tmp_path):
+    from oorl.eval.run import _Writer, read_samples
+
+    path = tmp_path / "samples.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n{"a": 3, "comp')
+    assert read_samples(path) == [{"a": 1}, {"a": 2}]
+    w = _Writer(path)
+    w.write({"a": 4})
+    w.close()
+    assert read_samples(path) == [{"a": 1}, {"a": 2}, {"a": 4}]
+    path.write_text('{"a": 1}\nnot json\n{"a": 2}\n')
+    with pytest.raises(ValueError, match=r"samples.jsonl:2: not a JSON object"):
+        read_samples(path)

@@ -108,10 +108,10 @@ class _Writer:
     """Appends one JSON line per judged sample and flushes it, from any thread."""
 
     def __init__(self, path: Path):
+        # a killed run may have left half a line: drop it (its sample is judged again)
+        if path.exists() and (data := path.read_bytes()) and not data.endswith(b"\n"):
+            path.write_bytes(data[: data.rfind(b"\n") + 1])
         self._f = path.open("a", encoding="utf-8")
-        # a killed run may have left half a line: start ours on a line of its own
-        if self._f.tell() and not path.read_bytes().endswith(b"\n"):
-            self._f.write("\n")
         self._lock = threading.Lock()
 
     def write(self, row: dict[str, Any]) -> None:
