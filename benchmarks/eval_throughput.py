@@ -34,6 +34,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="problems per direction (default: all 164)")
     ap.add_argument("--workers", type=int, default=os.cpu_count(), help="harness sandbox workers")
     ap.add_argument("--skip-serial", action="store_true", help="time the harness only")
+    ap.add_argument(
+        "--out", default=None, help="keep the harness run (samples.jsonl, summary.json, report.md) here"
+    )
     args = ap.parse_args()
     console = Console()
 
@@ -55,6 +58,7 @@ def main() -> None:
             )
             harness_s = time.perf_counter() - t0
         rows.append(("harness", harness_s, summary["overall"]["1"]))
+        worst = min(summary["pass_at_k"]["1"].items(), key=lambda kv: kv[1])
         if not args.skip_serial:
             with Sandbox(workers=1, cache_dir=f"{tmp}/cache-serial") as sb:
                 t0 = time.perf_counter()
@@ -71,6 +75,9 @@ def main() -> None:
     for name, secs, score in rows:
         table.add_row(name, f"{secs:.1f}", f"{n / secs:.2f}", f"{score:.3f}")
     console.print(table)
+    console.print(
+        f"lowest direction: {worst[0]} {worst[1]:.3f}; excluded data defects: {len(bench.excluded)}"
+    )
     if len(rows) == 2:
         console.print(f"harness / serial throughput: {rows[1][1] / rows[0][1]:.2f}x")
     console.print(

@@ -54,6 +54,13 @@ MULTIPL_E_STOPS: dict[str, tuple[str, ...]] = {
 # MultiPL-E's evaluators run every program under `safe_subprocess.run`'s 15 s limit; compilation
 # keeps the sandbox's own, more generous compile limit.
 MULTIPL_E_LIMITS = Limits(time_s=15.0)
+# CodeGeeX puts this block above every Python program it judges (benchmark/utils.py IMPORT_HELPER),
+# so a HumanEval-X completion may use these modules without importing them.
+CODEGEEX_PYTHON_IMPORTS = (
+    "import math\nimport re\nimport sys\nimport copy\nimport datetime\nimport itertools\nimport collections\n"
+    "import heapq\nimport statistics\nimport functools\nimport hashlib\nimport numpy\nimport numpy as np\n"
+    "import string\nfrom typing import *\nfrom collections import *\n"
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ class EvalItem:
 
             if self.language == "go":  # CodeGeeX imports what the generated part uses
                 return go_fix_imports(h.prompt + completion, h.setup, scan=completion)
+            if self.language == "python":
+                return CODEGEEX_PYTHON_IMPORTS + "\n" + h.prompt + completion
         return h.prompt + completion
 
 
