@@ -135,3 +135,13 @@ def test_greedy_means_one_sample():
         RunSettings("m", n_samples=4, temperature=0.0)
     with pytest.raises(ValueError, match="positive"):
         RunSettings("m", ks=(0,))
+
+
+def test_humaneval_x_programs_are_assembled_like_codegeex():
+    items = {i.language: i for i in load_bench("humaneval-x", ["python", "go"], limit=1).items}
+    py = items["python"].request("    return bool(math.inf)\n")
+    assert py.code.startswith("import math\n") and "import numpy as np\n" in py.code  # its import block
+    assert py.code.rstrip().endswith("check(has_close_elements)")
+    go = items["go"].request(items["go"].reference)
+    assert go.code.startswith("package main") and "func TestHasCloseElements" in go.code
+    assert 'import (\n    "math"\n)' in go.code  # the canonical solution calls math.Abs
