@@ -225,6 +225,9 @@ def humaneval_x(langs: list[str] | None, data: str | None = None) -> Bench:
                     prompt=p.harness[lang].prompt,
                     chat=False,
                     reference=rows[p.id]["canonical_solution"],
+                    # the server may stop early where the cleanup would cut anyway (a new top-level
+                    # Python statement); brace languages are cut after the closing brace instead
+                    stop=MULTIPL_E_STOPS["python"] if lang == "python" else (),
                 )
             )
     return bench
