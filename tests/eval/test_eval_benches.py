@@ -145,3 +145,14 @@ def test_humaneval_x_programs_are_assembled_like_codegeex():
     go = items["go"].request(items["go"].reference)
     assert go.code.startswith("package main") and "func TestHasCloseElements" in go.code
     assert 'import (\n    "math"\n)' in go.code  # the canonical solution calls math.Abs
+
+
+def test_go_translation_keeps_the_prompts_import_block_whole_and_ignores_comments(translation):
+    """The training reward's assembly: HumanEval-X's Go prompt imports `( "math" "sort" )` (90);
+    its doc comment says "a list of strings." (158) without using package strings."""
+    items = {i.problem_id: i for i in translation.items if i.key == "python->go"}
+    code90 = items["HumanEval/90"].request(items["HumanEval/90"].reference).code
+    body90 = code90.split('assert"\n)\n', 1)[1]  # after the harness setup's own import block
+    assert body90.startswith('import (\n    "sort"\n)\n//')  # "math" comes from the setup; no stray line
+    code158 = items["HumanEval/158"].request(items["HumanEval/158"].reference).code
+    assert '"strings"' not in code158 and '"sort"' in code158
