@@ -50,7 +50,7 @@ def test_translation_prompt_shows_source_declaration_solution_and_target_declara
 def test_defect_list_is_the_single_source(translation):
     excluded = {(e["problem_id"], e["key"]) for e in translation.excluded}
     for d in HUMANEVAL_X_DEFECTS:
-        if d.language in ("python", "cpp", "java", "javascript", "go"):
+        if d.language in ("python", "cpp", "java", "javascript", "go") and d.scope != "generation":
             assert (
                 d.problem_id,
                 f"{d.language}->python" if d.language != "python" else "python->cpp",
@@ -60,6 +60,7 @@ def test_defect_list_is_the_single_source(translation):
         ("HumanEval/112", "javascript"),
         ("HumanEval/155", "javascript"),
         ("HumanEval/162", "javascript"),
+        ("HumanEval/72", "go"),
     }
 
 
