@@ -59,8 +59,16 @@ class Interrupted(Exception):
     pass
 
 
-class DiesAfter(ReferenceBackend):
-    """The reference backend, killed in its `calls + 1`-th generate call."""
+class Distinct(ReferenceBackend):
+    """The reference answer, its samples made distinct programs by a comment naming the sample."""
+
+    def generate(self, items, *, n, **kw):
+        mark = {"python": "    # sample", "javascript": "  // sample"}
+        return [[f"{mark[i.language]} {s}\n{i.reference}" for s in range(n)] for i in items]
+
+
+class DiesAfter(Distinct):
+    """`Distinct`, killed in its `calls + 1`-th generate call."""
 
     def __init__(self, items, calls):
         super().__init__(items)
@@ -78,8 +86,8 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
 
     b = load_bench("humaneval-x", ["python", "javascript"], limit=3)  # 6 items
     settings = RunSettings("reference", n_samples=2, temperature=0.8, ks=(1, 2), batch_size=2)
-    whole = run_bench(b, ReferenceBackend(b.items), counting, tmp_path / "whole", settings, progress=False)
-    assert counting.calls == 12
+    whole = run_bench(b, Distinct(b.items), counting, tmp_path / "whole", settings, progress=False)
+    assert counting.calls == 12 and whole["pass_at_k"]["2"] == {"javascript": 1.0, "python": 1.0}
 
     first = CountingJudge(counting.sandbox)
     with pytest.raises(Interrupted):
@@ -89,10 +97,10 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
     assert first.calls == len(done) and 0 < len(done) <= 4
 
     with pytest.raises(FileExistsError, match="--resume"):
-        run_bench(b, ReferenceBackend(b.items), counting, tmp_path / "killed", settings, progress=False)
+        run_bench(b, Distinct(b.items), counting, tmp_path / "killed", settings, progress=False)
     second = CountingJudge(counting.sandbox)
     resumed = run_bench(
-        b, ReferenceBackend(b.items), second, tmp_path / "killed", settings, resume=True, progress=False
+        b, Distinct(b.items), second, tmp_path / "killed", settings, resume=True, progress=False
     )
     assert second.calls == 12 - len(done)
     assert resumed == whole
@@ -104,8 +112,16 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
     ).read_text()
 
     third = CountingJudge(counting.sandbox)  # a finished run resumed: nothing to do
-    run_bench(b, ReferenceBackend(b.items), third, tmp_path / "killed", settings, resume=True, progress=False)
+    run_bench(b, Distinct(b.items), third, tmp_path / "killed", settings, resume=True, progress=False)
     assert third.calls == 0
+
+
+def test_identical_programs_are_judged_once(counting, tmp_path):
+    b = load_bench("humaneval-x", ["python"], limit=2)
+    settings = RunSettings("reference", n_samples=3, temperature=0.8, ks=(1, 3))
+    summary = run_bench(b, ReferenceBackend(b.items), counting, tmp_path, settings, progress=False)
+    assert counting.calls == 2 and len(read_samples(tmp_path / "samples.jsonl")) == 6
+    assert summary["pass_at_k"]["3"] == {"python": 1.0}
 
 
 # HumanEval_0 (has_close_elements) completions in MultiPL-E's completion style, each followed by

@@ -8,6 +8,7 @@ pure function of the file, so a resumed run writes the same `summary.json` as an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -123,18 +124,20 @@ class _Writer:
         self._f.close()
 
 
-def judge_one(judge: Judge, item: EvalItem, completion: str, retries: int) -> tuple[str, str, float]:
-    """(verdict, stderr excerpt, seconds) of one completion; a sandbox error is judged again."""
+def judge_request(judge: Judge, request: JudgeRequest, retries: int) -> tuple[str, str, float]:
+    """(verdict, stderr excerpt, seconds) of one program; a sandbox error is judged again."""
     t0 = time.perf_counter()
-    request = item.request(completion)
-    if isinstance(request, str):
-        return FORMAT, request, 0.0
     result = judge.judge(request)
     for _ in range(retries):
         if result.verdict is not Verdict.SANDBOX_ERROR:
             break
         result = judge.judge(request)
     return result.verdict.value, stderr_excerpt(result), time.perf_counter() - t0
+
+
+def fingerprint(request: JudgeRequest) -> str:
+    """Identical programs with identical tests and limits get one verdict: they are judged once."""
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
 def run_bench(
@@ -173,25 +176,42 @@ def run_bench(
     writer = _Writer(samples_path)
     pool = ThreadPoolExecutor(max(1, judge.workers), thread_name_prefix="oorl-eval-judge")
     futures: list[Future] = []
+    # program fingerprint -> its judging: a program sampled again (greedy duplicates, an oracle's
+    # answer in every direction into one target) is judged once, as MultiPL-E's evaluator does
+    judging: dict[str, Future] = {}
     with _Progress(progress, total) as bar:
 
-        def submit(item: EvalItem, index: int, completion: str) -> None:
-            def work() -> None:
-                verdict, err, seconds = judge_one(judge, item, completion, settings.retries)
-                row = {
+        def record(item: EvalItem, index: int, completion: str, verdict: tuple[str, str, float]) -> None:
+            writer.write(
+                {
                     "bench": bench.name,
                     "problem_id": item.problem_id,
                     ("direction" if item.source else "language"): item.key,
                     "sample_index": index,
                     "completion": completion,
-                    "verdict": verdict,
-                    "stderr": err,
-                    "time_s": round(seconds, 4),
+                    "verdict": verdict[0],
+                    "stderr": verdict[1],
+                    "time_s": round(verdict[2], 4),
                 }
-                writer.write(row)
-                bar.judged()
+            )
+            bar.judged()
 
-            futures.append(pool.submit(work))
+        def submit(item: EvalItem, index: int, completion: str) -> None:
+            request = item.request(completion)
+            if isinstance(request, str):  # breaks the answer format: nothing to run
+                record(item, index, completion, (FORMAT, request, 0.0))
+                return
+            key = fingerprint(request)
+            if key not in judging:
+                judging[key] = pool.submit(judge_request, judge, request, settings.retries)
+            future = judging[key]
+            futures.append(future)
+
+            def done(f: Future) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    record(item, index, completion, f.result())
+
+            future.add_done_callback(done)
 
         try:
             # a batch's samples go to the judges as soon as it is generated, so the sandbox works
