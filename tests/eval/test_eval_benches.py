@@ -69,6 +69,8 @@ def test_multipl_e_defaults_to_the_papers_eight_languages_and_is_evaluation_only
     assert {i.language for i in bench.items} == set(MULTIPL_E_DEFAULT) and len(bench.items) == 16
     assert all(i.problem.provenance.eval_only for i in bench.items)
     assert all(i.limits is not None and i.limits.time_s == 15.0 for i in bench.items)
+    go = load_bench("multipl-e", ["go"], limit=1).items[0]
+    assert go.limits.time_s == 30.0  # MultiPL-E's `go test` limit
 
 
 def test_multipl_e_completion_is_cut_at_the_stop_sequences_and_assembled():

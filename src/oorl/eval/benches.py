@@ -51,9 +51,16 @@ MULTIPL_E_STOPS: dict[str, tuple[str, ...]] = {
     "go": ("\nfunc", "struct", "\n// "),
     "haskell": ("\n\n", "\n{-", "\n-- |", "\n--", "\ntype", "\ndata", "\nnewtype"),
 }
-# MultiPL-E's evaluators run every program under `safe_subprocess.run`'s 15 s limit; compilation
-# keeps the sandbox's own, more generous compile limit.
-MULTIPL_E_LIMITS = Limits(time_s=15.0)
+# MultiPL-E's per-language run limits (evaluation/src/eval_<lang>.py): `safe_subprocess.run`'s 15 s
+# default, except Go's `go test` (30 s, build included). Compilation keeps the sandbox's own, more
+# generous limit (MultiPL-E: 15 s for javac, 45 s for scalac).
+MULTIPL_E_TIME_S = {"go": 30.0}
+
+
+def multipl_e_limits(language: str) -> Limits:
+    return Limits(time_s=MULTIPL_E_TIME_S.get(language, 15.0))
+
+
 # CodeGeeX puts this block above every Python program it judges (benchmark/utils.py IMPORT_HELPER),
 # so a HumanEval-X completion may use these modules without importing them.
 CODEGEEX_PYTHON_IMPORTS = (
@@ -186,7 +193,7 @@ def multipl_e(langs: list[str] | None, data: str | None = None) -> Bench:
             chat=False,
             reference="",  # MultiPL-E ships no solutions
             stop=MULTIPL_E_STOPS[lang],
-            limits=MULTIPL_E_LIMITS,
+            limits=multipl_e_limits(lang),
         )
         for lang in languages
         for p in problems
