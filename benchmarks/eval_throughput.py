@@ -57,7 +57,7 @@ def main() -> None:
                 bench,
                 ReferenceBackend(bench.items),
                 sb,
-                f"{tmp}/run",
+                args.out or f"{tmp}/run",
                 RunSettings(model="reference"),
                 progress=True,
             )
