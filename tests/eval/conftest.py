@@ -34,4 +34,5 @@ class CountingJudge:
 
 @pytest.fixture
 def counting(sandbox):
-    return CountingJudge(sandbox)
+    """A factory: each call gives a fresh counting judge over the shared pool."""
+    return lambda: CountingJudge(sandbox)

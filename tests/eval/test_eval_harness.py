@@ -82,14 +82,13 @@ class DiesAfter(Distinct):
 
 
 def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_path):
-    from conftest import CountingJudge
-
     b = load_bench("humaneval-x", ["python", "javascript"], limit=3)  # 6 items
     settings = RunSettings("reference", n_samples=2, temperature=0.8, ks=(1, 2), batch_size=2)
-    whole = run_bench(b, Distinct(b.items), counting, tmp_path / "whole", settings, progress=False)
-    assert counting.calls == 12 and whole["pass_at_k"]["2"] == {"javascript": 1.0, "python": 1.0}
+    judge = counting()
+    whole = run_bench(b, Distinct(b.items), judge, tmp_path / "whole", settings, progress=False)
+    assert judge.calls == 12 and whole["pass_at_k"]["2"] == {"javascript": 1.0, "python": 1.0}
 
-    first = CountingJudge(counting.sandbox)
+    first = counting()
     with pytest.raises(Interrupted):
         run_bench(b, DiesAfter(b.items, 1), first, tmp_path / "killed", settings, progress=False)
     done = read_samples(tmp_path / "killed" / "samples.jsonl")
@@ -97,8 +96,8 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
     assert first.calls == len(done) and 0 < len(done) <= 4
 
     with pytest.raises(FileExistsError, match="--resume"):
-        run_bench(b, Distinct(b.items), counting, tmp_path / "killed", settings, progress=False)
-    second = CountingJudge(counting.sandbox)
+        run_bench(b, Distinct(b.items), judge, tmp_path / "killed", settings, progress=False)
+    second = counting()
     resumed = run_bench(
         b, Distinct(b.items), second, tmp_path / "killed", settings, resume=True, progress=False
     )
@@ -111,7 +110,7 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
         tmp_path / "whole" / "summary.json"
     ).read_text()
 
-    third = CountingJudge(counting.sandbox)  # a finished run resumed: nothing to do
+    third = counting()  # a finished run resumed: nothing to do
     run_bench(b, Distinct(b.items), third, tmp_path / "killed", settings, resume=True, progress=False)
     assert third.calls == 0
 
@@ -119,8 +118,9 @@ def test_resume_judges_nothing_twice_and_writes_the_same_summary(counting, tmp_p
 def test_identical_programs_are_judged_once(counting, tmp_path):
     b = load_bench("humaneval-x", ["python"], limit=2)
     settings = RunSettings("reference", n_samples=3, temperature=0.8, ks=(1, 3))
-    summary = run_bench(b, ReferenceBackend(b.items), counting, tmp_path, settings, progress=False)
-    assert counting.calls == 2 and len(read_samples(tmp_path / "samples.jsonl")) == 6
+    judge = counting()
+    summary = run_bench(b, ReferenceBackend(b.items), judge, tmp_path, settings, progress=False)
+    assert judge.calls == 2 and len(read_samples(tmp_path / "samples.jsonl")) == 6
     assert summary["pass_at_k"]["3"] == {"python": 1.0}
 
 
