@@ -305,13 +305,16 @@ def conformance(
 
 
 def _mount() -> None:
-    """The sub-commands that live beside their code: data, IR groups, and the trainer's top-level ones."""
+    """The sub-commands that live beside their code: data, IR groups, evaluation, and the trainer's
+    top-level ones."""
+    from oorl.eval.cli import app as eval_app
     from oorl.ir.cli import app as ir_app
     from oorl.tasks.cli import app as data_app
     from oorl.train.cli import app as train_app
 
     app.add_typer(data_app, name="data")
     app.add_typer(ir_app, name="ir")
+    app.add_typer(eval_app, name="eval")
     app.registered_commands.extend(train_app.registered_commands)
     app.registered_groups.extend(train_app.registered_groups)
 

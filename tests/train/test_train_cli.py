@@ -53,12 +53,3 @@ def test_demo_writes_the_report(tmp_path):
     report = (out / "report.md").read_text()
     assert "| javascript |" in report and "tiny" in report.lower()
     assert (out / "oorl" / "final-model" / "config.json").exists()
-
-
-def test_model_tiny_then_eval(tmp_path):
-    model = tmp_path / "m"
-    sets = [x for s in SMALL for x in ("--set", s)]
-    assert "parameters" in _run("model", "tiny", "--out", str(model), *sets)
-    result = json.loads(_run("eval", "--model", str(model), *sets, "--out", str(tmp_path / "r.json")))
-    assert result["n_tasks"] == 3 and 0.0 <= result["pass_at_1"] <= 1.0
-    assert json.loads((tmp_path / "r.json").read_text()) == result

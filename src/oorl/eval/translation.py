@@ -45,13 +45,13 @@ def evaluate_translation(
     *,
     progress: bool = False,
     label: str = "eval",
-    greedy: bool | None = None,
     seed: int = 0,
 ) -> TranslationEval:
-    """Greedy pass@1, or the unbiased pass@1 estimate from `n_samples` samples at `temperature`.
+    """Greedy pass@1 when `n_samples == 1`, else the unbiased pass@1 estimate from `n_samples`
+    samples at `temperature`.
 
-    `greedy=None` means greedy exactly when `n_samples == 1`. Sampling is seeded (`seed`) inside a
-    forked RNG, so an evaluation neither depends on nor disturbs the caller's random state.
+    Sampling is seeded (`seed`) inside a forked RNG, so an evaluation neither depends on nor
+    disturbs the caller's random state.
     """
     import torch
     from rich.progress import Progress
@@ -62,9 +62,6 @@ def evaluate_translation(
         raise ValueError("no tasks to evaluate")
     backend = make_backend("hf", model, tokenizer)
     n = settings.n_samples
-    greedy = n == 1 if greedy is None else greedy
-    if greedy and n != 1:
-        raise ValueError("greedy evaluation takes one sample per task; set n_samples=1")
     correct: dict[str, int] = defaultdict(int)
     formatted = sandbox_errors = 0
     with Progress(disable=not progress) as bar, torch.random.fork_rng():

@@ -6,6 +6,9 @@
 
 Every backend stops a sample once its answer's fenced code block closes (the reward only reads
 that block, so tokens after it are wasted compute) or at the end-of-turn token.
+
+`oorl.rollout.openai.OpenAIBackend` asks any OpenAI-compatible server instead: text in, text out
+(no token ids or log-probs, so it serves evaluation, `oorl eval --backend openai`, not training).
 """
 
 from __future__ import annotations

@@ -93,14 +93,15 @@ def _python_chunks(prefix: str) -> list[str]:
 
 def _brace_chunks(prefix: str) -> list[str]:
     """Top-level items of a brace-language prefix: imports, complete definitions; comments and an
-    unclosed opener (the target signature, Java's `class Solution {`) are dropped."""
+    unclosed opener (the target signature, Java's `class Solution {`) are dropped. Parentheses
+    group lines too, so Go's `import ( ... )` block is one item, not one item per package."""
     prefix = re.sub(r"/\*.*?\*/", "", prefix, flags=re.DOTALL)
     out, cur, depth = [], [], 0
     for line in prefix.split("\n"):
         if depth == 0 and (not line.strip() or _COMMENT_LINE.match(line)):
             continue
         cur.append(line)
-        depth += line.count("{") - line.count("}")
+        depth += line.count("{") + line.count("(") - line.count("}") - line.count(")")
         if depth <= 0:
             depth = 0
             text = "\n".join(cur).strip()
@@ -110,6 +111,7 @@ def _brace_chunks(prefix: str) -> list[str]:
     return out  # `cur` left open: the signature / wrapper the model writes itself
 
 
+_GO_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 _GO_PACKAGE = re.compile(r"^[ \t]*package[ \t]+\w+[ \t]*(?:\n|$)", re.MULTILINE)
 
 
@@ -125,7 +127,8 @@ def _go_fixups(problem: Problem, setup: str, code: str) -> str:
     if problem.provenance.dataset == "humaneval-x":
         from oorl.tasks.humaneval_x import go_fix_imports
 
-        code = go_fix_imports(code, setup)
+        # packages named in comments only (e.g. "a list of strings.") are not imports
+        code = go_fix_imports(code, setup, scan=_GO_COMMENT.sub("", code))
     return code
 
 

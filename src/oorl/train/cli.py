@@ -1,4 +1,4 @@
-"""Commands: `oorl demo`, `oorl train`, `oorl sft`, `oorl model tiny`, `oorl eval`.
+"""Commands: `oorl demo`, `oorl train`, `oorl sft`, `oorl model tiny`.
 
 Heavy libraries (torch, transformers) are imported inside the commands so `oorl --help` stays fast.
 Every command validates its config first: a bad field is reported before any model is loaded.
@@ -6,7 +6,6 @@ Every command validates its config first: a bad field is reported before any mod
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -116,39 +115,6 @@ def model_tiny(
     quiet_transformers()
     m, tok = build_tiny_model(out, bundled_texts(cfg), cfg.tiny, seed=cfg.seed)
     typer.echo(f"built {out}: {count_parameters(m):,} parameters, vocabulary {len(tok)}")
-
-
-@app.command("eval")
-def eval_(
-    model: Annotated[str, typer.Option(help="HF hub id or local model folder")],
-    config: ConfigOpt = None,
-    set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="write the result as JSON here")] = None,
-) -> None:
-    """Held-out translation pass@1 of a model on the configured language pairs (sandbox-judged)."""
-    cfg = _config(config, set_)
-    from oorl.eval.translation import evaluate_translation
-    from oorl.sandbox import Sandbox
-    from oorl.train.data import build_tasks
-    from oorl.train.demo import heldout_sample, quiet_transformers
-    from oorl.train.model import load_model
-    from oorl.train.run import configure_threads, default_reward_fn
-
-    quiet_transformers()
-    configure_threads(cfg)
-    _, heldout = build_tasks(cfg.data)
-    tasks = heldout_sample(heldout, cfg.eval.max_tasks, cfg.seed)
-    m, tok = load_model(cfg.model, model)
-    m.eval()
-    with Sandbox(workers=cfg.sandbox_workers) as sandbox:
-        result = evaluate_translation(
-            m, tok, tasks, default_reward_fn(sandbox), cfg.eval, progress=cfg.log.progress
-        )
-    text = json.dumps(result.to_dict(), indent=2)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
-    typer.echo(text)
 
 
 if __name__ == "__main__":  # `python -m oorl.train.cli` (also how torchrun starts ranks)
