@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from oorl.jsonl import read_jsonl
@@ -113,6 +114,7 @@ def test_every_rendering_agrees_on_a_program_with_every_construct(sandbox):
     assert set(seconds) == set(LANGUAGES)
 
 
+@pytest.mark.sandbox
 def test_synth_cli_emits_problems_verified_in_all_languages(tmp_path):
     out = tmp_path / "synth.jsonl"
     result = CliRunner().invoke(
