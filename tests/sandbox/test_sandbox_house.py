@@ -15,7 +15,9 @@ import pytest
 from leftovers import sandbox_processes
 
 from oorl.sandbox import Sandbox, Verdict
-from oorl.sandbox.isolation import RunLimits, _communicate, _Run, _Server, execute
+from oorl.sandbox.clients import _Run, _Server
+from oorl.sandbox.execute import _communicate, execute
+from oorl.sandbox.runs import RunLimits
 
 
 @pytest.fixture(scope="module")
@@ -103,24 +105,6 @@ def test_a_program_holds_only_its_stdin_stdout_and_stderr(sandbox):
     result = sandbox.run("python", code)
     assert result.verdict is Verdict.ACCEPTED, result.detail
     assert result.tests[0].stdout == "[0, 1, 2]\n"
-
-
-KEYCTL = """import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-USER_KEYRING = ctypes.c_long(-4)
-"""
-
-
-def test_a_run_s_user_keyring_is_not_the_next_run_s(sandbox):
-    stash = (
-        KEYCTL + 'print(libc.syscall(248, b"user", b"oorl-stash", b"secret", 6, USER_KEYRING) > 0)'
-    )  # add_key
-    find = (
-        KEYCTL + 'print(libc.syscall(250, 10, USER_KEYRING, b"user", b"oorl-stash", 0) > 0)'
-    )  # keyctl search
-    assert sandbox.run("python", stash).tests[0].stdout == "True\n"
-    assert sandbox.run("python", find).tests[0].stdout == "False\n"
 
 
 LIMITS = RunLimits(
