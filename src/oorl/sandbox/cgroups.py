@@ -20,6 +20,7 @@ class Capabilities:
     cc: str | None  # builds the run server (`init.c`) on first use
     memory_cgroup: Path | None
     pids_cgroup: Path | None
+    cpu_cgroup: Path | None  # CPU accounting: cpuacct (v1) or cpu (v2)
 
     @property
     def memory_enforcement(self) -> str:
@@ -33,6 +34,20 @@ class Capabilities:
         if self.pids_cgroup is not None:
             return f"{per_run}; the slot as a whole: cgroup v1 pids controller ({self.pids_cgroup})"
         return f"{per_run} (no pids cgroup)"
+
+    @property
+    def cpu_enforcement(self) -> str:
+        exact = "the whole run's CPU time (every process, reported by its init) checked once it ends"
+        if self.cpu_cgroup is not None:
+            return f"{exact}; during the run, the slot's CPU accounting cgroup ({self.cpu_cgroup}), polled"
+        return f"{exact}; during the run only RLIMIT_CPU per process and the wall limit (no CPU cgroup)"
+
+    @property
+    def seccomp(self) -> str:
+        return (
+            "seccomp filter in every run (init.c): no namespaces or mounts, io_uring, perf_event_open, bpf, "
+            "userfaultfd, keyrings, AF_VSOCK / AF_PACKET / netlink other than route sockets; native ABI only"
+        )
 
 
 def _cgroup_parent(controller: str) -> Path | None:
@@ -65,6 +80,7 @@ def capabilities() -> Capabilities:
         cc=shutil.which("gcc") or shutil.which("cc"),
         memory_cgroup=_cgroup_parent("memory") if root else None,
         pids_cgroup=_cgroup_parent("pids") if root else None,
+        cpu_cgroup=(_cgroup_parent("cpuacct") or _cgroup_parent("cpu")) if root else None,
     )
 
 

@@ -125,6 +125,7 @@ class _Run:
         self.server, self.id = server, run_id
         self.pid: int | None = None
         self.returncode: int | None = None
+        self.cpu_s: float | None = None  # every process of the run together, when the server says
         self.error = ""  # the server could not start it
         self.lost = False  # the server died or stopped answering
 
@@ -148,6 +149,8 @@ class _Run:
                 continue  # about an earlier run, which we did not wait for
             if "status" in message:
                 self.returncode = os.waitstatus_to_exitcode(message["status"])
+                if message.get("cpu_us", -1) >= 0:
+                    self.cpu_s = message["cpu_us"] / 1e6
             elif "error" in message:
                 self.error = message["error"]
             elif "pid" in message:

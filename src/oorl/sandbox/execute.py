@@ -6,6 +6,7 @@ import contextlib
 import os
 import select
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from oorl.sandbox.clients import LauncherLost, _Run
@@ -21,14 +22,15 @@ def execute(
     stdin: bytes = b"",
     box: Path | None = None,
     box_writable: bool = False,
-    binds: tuple[tuple[Path, str], ...] = (),
     env: dict[str, str] | None = None,
 ) -> ExecResult:
-    """Run `argv` in the sandbox of `slot`; `box` is bound at /box (writable for a compile step) and each
-    (host directory, sandbox path under /tmp) of `binds` writable (the slot's own compiler caches).
-    Both lie under the slot's cache root."""
-    # CPU time: SIGXCPU at the soft limit (a time_limit verdict), SIGKILL a second later for a program
-    # that ignores it.
+    """Run `argv` in the sandbox of `slot`; `box` (under the slot's cache root) is bound at /box,
+    writable for a compile step.
+
+    CPU time is a budget for the whole run, all its processes together: the slot's CPU accounting
+    cgroup is watched during the run (the run is killed once the budget is spent) and the run's init
+    reports the exact total at the end. RLIMIT_CPU stays as each process's own backstop: SIGXCPU at
+    the soft limit, SIGKILL a second later for a program that ignores it."""
     cpu = max(1, int(limits.cpu_s + 0.999))
     file_size = limits.file_size_mb * 2**20
     rlimits = [
@@ -44,7 +46,6 @@ def execute(
         "wall_s": limits.wall_s,
         "box": None if box is None else slot.relative(box),
         "box_writable": box_writable,
-        "binds": [(slot.relative(host), dest) for host, dest in binds],
         "disk_bytes": limits.disk_mb * 2**20,
         "cwd": "/box" if box is not None and box_writable else "/tmp",
     }
@@ -73,8 +74,9 @@ def execute(
         finally:
             for fd in (stdin_r, out_w, err_w):  # the run server holds its own copies
                 os.close(fd)
+        cpu = _CpuBudget(slot.cpu_seconds, limits.cpu_s)
         try:
-            out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, limits)
+            out, err, timed_out, exceeded = _communicate(proc, stdin, *ours, limits, cpu)
         finally:
             _stop(proc)  # once it returns, nothing of the run is left (its PID namespace is gone)
             if proc.lost:
@@ -91,6 +93,8 @@ def execute(
         timed_out=timed_out,
         output_exceeded=exceeded,
         oom_killed=slot.oom_killed(),
+        cpu_s=proc.cpu_s,
+        cpu_exceeded=cpu.exceeded or (proc.cpu_s is not None and proc.cpu_s > limits.cpu_s),
     )
     if proc.error or proc.lost:
         result.setup_failed = True
@@ -121,12 +125,39 @@ def _prefill(stdin_f, stdin: bytes) -> memoryview:
     return memoryview(stdin)[n:]
 
 
+class _CpuBudget:
+    """The run's CPU time so far, from a reading of the slot's CPU accounting (None without one)."""
+
+    INTERVAL_S = 0.1  # how often a run that is still going is checked
+
+    def __init__(self, used: Callable[[], float | None], budget_s: float):
+        self._used, self.budget_s = used, budget_s
+        self._start = used()
+        self.exceeded = False
+
+    @property
+    def watched(self) -> bool:
+        return self._start is not None
+
+    def spent(self) -> bool:
+        used = self._used()
+        self.exceeded = used is not None and used - self._start > self.budget_s
+        return self.exceeded
+
+
 def _communicate(
-    proc: _Run, stdin: bytes | memoryview, stdin_f, stdout_f, stderr_f, limits: RunLimits
+    proc: _Run,
+    stdin: bytes | memoryview,
+    stdin_f,
+    stdout_f,
+    stderr_f,
+    limits: RunLimits,
+    cpu: _CpuBudget | None = None,
 ) -> tuple[bytes, bytes, bool, bool]:
     """Feed (the rest of) stdin, collect stdout/stderr up to the output cap until the run is over (its
     status comes once every process of it is gone, so both pipes are closed by then), and stop at the
-    wall-clock limit. Returns (stdout, stderr, timed_out, output_exceeded)."""
+    wall-clock limit or once the CPU budget is spent (`cpu.exceeded`). Returns (stdout, stderr,
+    timed_out, output_exceeded)."""
     cap = limits.output_bytes
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limits.wall_s
@@ -144,13 +175,19 @@ def _communicate(
         stdin_f.close()
     timed_out = exceeded = done = False
     readers = 2  # stdout and stderr, until their EOF
+    watch_cpu = cpu is not None and cpu.watched
+    next_check = time.monotonic() + (cpu.INTERVAL_S if watch_cpu else 1e9)
     try:
         while (readers or not done) and not exceeded:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 timed_out = True
                 break
-            for fd, _ in poller.poll(min(remaining, 1.0) * 1000):
+            if now >= next_check:
+                if cpu.spent():
+                    break
+                next_check = now + cpu.INTERVAL_S
+            for fd, _ in poller.poll(max(0.0, min(deadline, next_check, now + 1.0) - now) * 1000):
                 if fd == stdin_fd:
                     try:
                         n = os.write(fd, view[:65536])

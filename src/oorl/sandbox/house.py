@@ -113,8 +113,7 @@ def build_init(cache_root: Path) -> Path:
 
 class _House(_Server):
     """A slot's house: bwrap, started by the launcher as one long run, and the run server inside it
-    (`init.c`), which speaks the launcher's protocol less the pid message, in NUL-separated strings
-    one way and JSON the other."""
+    (`init.c`). Its messages are written down once, at the top of init.c."""
 
     def __init__(self, launcher: _Launcher, slot: Slot):
         super().__init__()
@@ -159,8 +158,6 @@ class _House(_Server):
             request["cwd"],
             request["box"] or "-",
             int(request["box_writable"]),
-            len(request["binds"]),
-            *(path for pair in request["binds"] for path in pair),
             len(rlimits),
             *(value for limit in rlimits for value in limit),
             "--",

@@ -26,12 +26,22 @@
  * namespaces are torn down, and reaps it. Runs share (one after another) the house's network
  * namespace, which holds nothing but loopback.
  *
- * A run request: "run", ID, WALL_MS, N_ARGS, the N_ARGS arguments below, then the program's
- * environment, as NUL-terminated strings:
- *     oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_BINDS [SOURCE TARGET]... N_RLIMITS
- *               [RESOURCE SOFT HARD]... -- PROGRAM [ARG]...
- * BOX and each SOURCE are relative to the cache; each TARGET lies under /tmp. A kill request:
- * "kill", ID.
+ * Messages (the one place they are written down; house.py's `_House` encodes and `_Run` decodes
+ * them). One SOCK_SEQPACKET packet each, on fd 0 (CLIENT):
+ *   our process -> server
+ *     run:   "run" ID WALL_MS N_ARGS ARGS... ENV..., every field a NUL-terminated string; the
+ *            program's stdin, stdout and stderr come with it as 3 fds (SCM_RIGHTS). ARGS are
+ *                oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_RLIMITS [RESOURCE SOFT HARD]...
+ *                          -- PROGRAM [ARG]...
+ *            (BOX relative to the cache, RESOURCE a RLIMIT_* number); ENV are "KEY=VALUE" strings.
+ *     kill:  "kill" ID: SIGKILL that run if it is still the current one.
+ *   server -> our process: JSON objects
+ *     {"ready": 1}                                       once, when the server is up
+ *     {"id": ID, "status": WAIT_STATUS, "cpu_us": US}    the run is over and nothing of it is left;
+ *                                                        US is the CPU time of all its processes
+ *                                                        together (-1: unknown, the init was killed)
+ *     {"id": ID, "error": WHY}                           the program could not be started
+ * Closing the socket ends the server, and every run with it.
  *
  * C, and one process per slot: bwrap per run cost about 3 ms of set-up; a fork and exit of a Python
  * process about a millisecond of CPU, an exec another half. Forking this one costs a fraction.
@@ -329,7 +339,7 @@ static void run_program(int notes, long long disk) {
     run->took = 1;
     long long n_args;
     if (n_strings < 4 || !parse(strings[1], &run->id) || !parse(strings[2], &run->wall_ms) ||
-        !parse(strings[3], &n_args) || n_args < 9 || n_args > n_strings - 4 || n_fds != 3) {
+        !parse(strings[3], &n_args) || n_args < 8 || n_args > n_strings - 4 || n_fds != 3) {
         snprintf(run->error, sizeof run->error, "malformed run request");
         run->wall_ms = 0;
         if (write(notes, "t", 1) < 0) _exit(127);
@@ -350,11 +360,7 @@ static void run_program(int notes, long long disk) {
     const char *cwd = argv[2], *box = argv[3];
     int box_writable = strcmp(argv[4], "1") == 0;
     int arg = 5;
-    long long n_binds = number(argv[arg++]);
-    char **binds = argv + arg;
     errno = EINVAL;
-    if (n_binds < 0 || n_binds > (n_args - arg) / 2) fail("usage", "binds");
-    arg += 2 * n_binds;
     if (arg >= n_args) fail("usage", "rlimits");
     long long n_rlimits = number(argv[arg++]);
     char **rlimits = argv + arg;
@@ -366,10 +372,6 @@ static void run_program(int notes, long long disk) {
 
     if (run->disk != disk) mount_scratch(run->disk, MS_REMOUNT);
     if (strcmp(box, "-") != 0) bind_cached(box, "/box", box_writable);
-    for (long long i = 0; i < n_binds; i++) {
-        if (mkdir(binds[2 * i + 1], 0755) != 0 && errno != EEXIST) fail("mkdir", binds[2 * i + 1]);
-        bind_cached(binds[2 * i], binds[2 * i + 1], 1);
-    }
     /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
      * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
     do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");

@@ -8,8 +8,9 @@ import queue
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from oorl.sandbox.isolation import Slot
-from oorl.sandbox.judge import CompileCache, judge
+from oorl.sandbox.cache import CompileCache
+from oorl.sandbox.judge import judge
+from oorl.sandbox.slot import Slot
 from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
 
 
@@ -92,7 +93,9 @@ class Sandbox:
     ) -> JudgeResult:
         """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits."""
         tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
-        return self.judge(JudgeRequest(language=language, code=code, tests=tests, limits=limits))
+        return self.judge(
+            JudgeRequest(language=language, code=code, tests=tests, limits=limits, harness=False)
+        )
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -43,5 +43,7 @@ class ExecResult:
     timed_out: bool = False
     output_exceeded: bool = False
     oom_killed: bool = False
+    cpu_s: float | None = None  # CPU time of all the run's processes together (None: unknown)
+    cpu_exceeded: bool = False  # the run's CPU budget (all its processes together) ran out
     setup_failed: bool = False  # the sandbox never started the program: our fault
     setup_error: str = ""

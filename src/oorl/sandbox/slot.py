@@ -35,7 +35,8 @@ class Slot:
         name = f"slot{self.uid}-{os.getpid()}"
         self.memory_cg = caps.memory_cgroup / name if caps.memory_cgroup else None
         self.pids_cg = caps.pids_cgroup / name if caps.pids_cgroup else None
-        for cg in (self.memory_cg, self.pids_cg):
+        self.cpu_cg = caps.cpu_cgroup / name if caps.cpu_cgroup else None
+        for cg in (self.memory_cg, self.pids_cg, self.cpu_cg):
             if cg is not None:
                 cg.mkdir(exist_ok=True)
         self._launcher: _Launcher | None = None
@@ -43,6 +44,7 @@ class Slot:
         self._configured: tuple[int, int] | None = None
         self._oom_fd = self._open_oom_events()
         self._oom_count = self._oom_kills()
+        self._cpu_fd = self._open_cpu_usage()
 
     def relative(self, path: str | os.PathLike) -> str:
         """`path`, which must lie under the cache root, relative to it (as the run server takes it)."""
@@ -59,7 +61,7 @@ class Slot:
                 if self._launcher is not None:
                     self._launcher.close()
                 self._launcher = _Launcher(
-                    [cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg) if cg]
+                    [cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg, self.cpu_cg) if cg]
                 )
             self._house = _House(self._launcher, self)
         return self._house
@@ -123,6 +125,26 @@ class Slot:
                 return int(value)
         return 0
 
+    def _open_cpu_usage(self) -> int | None:
+        for name in ("cpuacct.usage", "cpu.stat") if self.cpu_cg is not None else ():
+            with contextlib.suppress(OSError):
+                return os.open(self.cpu_cg / name, os.O_RDONLY | os.O_CLOEXEC)
+        return None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by the slot's processes (its house, idle between runs, and the run in
+        progress), or None without a CPU accounting cgroup. Its growth during a run is the run's."""
+        if self._cpu_fd is None:
+            return None
+        text = os.pread(self._cpu_fd, 4096, 0).decode()
+        if text[:1].isdigit():  # cpuacct.usage: nanoseconds
+            return int(text) / 1e9
+        for line in text.splitlines():  # cpu.stat (v2)
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+        return None
+
     def sweep(self, timeout: float = 5.0) -> None:
         """Once the house is gone: kill anything but the launcher still alive in this slot's cgroups
         (normally nothing: every run's PID namespace died with the house), repeating until they are
@@ -148,11 +170,11 @@ class Slot:
             self._launcher.close()
             self._launcher = None
         self.sweep()
-        for cg in (self.memory_cg, self.pids_cg):
+        for fd in (self._lock_fd, self._oom_fd, self._cpu_fd):
+            if fd is not None:
+                os.close(fd)
+        self._lock_fd = self._oom_fd = self._cpu_fd = None
+        for cg in (self.memory_cg, self.pids_cg, self.cpu_cg):
             if cg is not None:
                 with contextlib.suppress(OSError):
                     cg.rmdir()
-        for fd in (self._lock_fd, self._oom_fd):
-            if fd is not None:
-                os.close(fd)
-        self._lock_fd = self._oom_fd = None
