@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from oorl import csharp_source
 
 BOX = "/box"
 
@@ -97,6 +100,11 @@ class Language:
     test_compile: tuple[str, ...] | None = None
     test_run: tuple[str, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Applied to every program before it is written (C#: dotnet's implicit usings and top-level
+    # statements for mcs); it must keep line numbers.
+    prepare: Callable[[str], str] | None = None
+    # Files written beside the source for the compile step, (name, text) (TypeScript: Node's types).
+    support_files: tuple[tuple[str, str], ...] = ()
     # Failure markers, matched in stderr and only for harness programs (never for stdio tests):
     # `assertion_markers` make a non-zero exit a wrong answer rather than a crash; `failure_markers`
     # are harness failures that do not change the exit code (mono's Debug.Assert prints and exits 0,
@@ -123,6 +131,10 @@ class Language:
 
     def file_name(self, code: str) -> str:
         return self.source_name(code)
+
+    def source(self, code: str) -> str:
+        """The program as written to the box: `code`, prepared where the language needs it."""
+        return self.prepare(code) if self.prepare is not None else code
 
     def is_test_source(self, code: str) -> bool:
         return self.test_pattern is not None and re.search(self.test_pattern, code) is not None
@@ -220,6 +232,8 @@ static class OorlHarnessMain {{
     }}
 }}
 """
+# Debian has no node-types-node: Node's globals and modules, loosely typed, for tsc
+_NODE_TYPES = ("oorl-node.d.ts", (Path(__file__).parent / "data" / "typescript" / "node.d.ts").read_text())
 _GO_IMPORT_OS = (r"^package\s+(\w+)", r'package \1; import oorlos "os"')
 
 
@@ -346,8 +360,10 @@ LANGUAGES: dict[str, Language] = {
                 "--module",
                 "commonjs",
                 "--skipLibCheck",
+                "--esModuleInterop",  # `import fs from "fs"` works as with tsc --init's defaults
                 "--outDir",
                 "out",
+                _NODE_TYPES[0],
                 "{src}",
             ),
             run=("/usr/bin/node", "--max-old-space-size={mem}", "{box}/out/{stem}.js"),
@@ -355,6 +371,7 @@ LANGUAGES: dict[str, Language] = {
             as_headroom_mb=None,
             assertion_markers=("AssertionError", "Assertion failed"),
             memory_markers=("JavaScript heap out of memory",),
+            support_files=(_NODE_TYPES,),
             sentinel=_JS_SENTINEL,
             packages=("node-typescript", "nodejs"),
             version_argv=("/usr/bin/tsc", "--version"),
@@ -396,7 +413,7 @@ LANGUAGES: dict[str, Language] = {
                 "/usr/bin/mcs",
                 "-d:DEBUG",
                 "-r:System.Numerics.dll",
-                "-nowarn:0162,0168,0219,0414",
+                "-nowarn:0105,0162,0168,0219,0414",  # 0105: a using the implicit ones repeat
                 "-out:main.exe",
                 "{src}",
             ),
@@ -408,6 +425,7 @@ LANGUAGES: dict[str, Language] = {
             as_headroom_mb=None,
             assertion_markers=("System.Diagnostics.TraceInternal.Fail",),
             memory_markers=("OutOfMemoryException",),
+            prepare=csharp_source.prepare,
             sentinel=Sentinel(_CS_SENTINEL, compile_flags=("-main:OorlHarnessMain",)),
             packages=("mono-mcs", "mono-runtime"),
             version_argv=("/usr/bin/mcs", "--version"),

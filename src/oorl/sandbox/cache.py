@@ -7,7 +7,8 @@
     <root>/staging/<uuid>/   a compile step's box while it runs (the slot's uid owns it)
 
 The key hashes the whole input: language, compile argv (flags included), environment, the compiler's
-identity (path, size, mtime), file name, code, and whether a harness sentinel was added. A compile
+identity (path, size, mtime), file name, the files written beside the source, the code as prepared
+for the compiler, and whether a harness sentinel was added. A compile
 step can run the submitter's code (Template Haskell, cgo flags, Go's `//line` directives on Debian's
 Go 1.19 (CVE-2023-39323)...), so what it leaves is untrusted: `commit` never follows or opens it
 (links are dropped; FIFOs, sockets and devices refused) and the metadata is never read from it.
@@ -81,7 +82,8 @@ class CompileCache:
             tool = f"{tool}:{st.st_size}:{st.st_mtime_ns}"
         env = json.dumps(lang.env, sort_keys=True)
         mode = "harness" if sentinel is not None else "plain"
-        for part in (lang.name, "\0".join(argv), env, tool, lang.file_name(code), mode, code):
+        support = "\0".join(f"{name}\0{text}" for name, text in lang.support_files)
+        for part in (lang.name, "\0".join(argv), env, tool, lang.file_name(code), mode, support, code):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         return h.hexdigest()

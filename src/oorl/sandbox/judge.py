@@ -76,7 +76,8 @@ class Harness:
 def compile_program(
     lang: Language, code: str, limits: Limits, slot: Slot, cache: CompileCache, *, harness: bool = False
 ) -> tuple[CompileResult, Path | None, Harness | None, str]:
-    """(result, box directory to run from, what a harness run must show, sandbox error detail or "").
+    """(result, box directory to run from, what a harness run must show, sandbox error detail or "");
+    `code` is the program as `Language.source` prepares it.
 
     With `harness`, the program gets the language's sentinel (when one fits it) with a fresh random
     nonce, kept with the compiled program in the cache's metadata, outside the box."""
@@ -90,6 +91,8 @@ def compile_program(
     program = code if sentinel is None else with_sentinel(lang, code, sentinel, nonce)
     staged = cache.staging(slot.uid)
     (staged / lang.file_name(program)).write_text(program, encoding="utf-8", errors="surrogatepass")
+    for name, text in lang.support_files:
+        (staged / name).write_text(text, encoding="utf-8")
     argv = lang.compile_argv(program, sentinel)
     expect = Harness(nonce, tests) if nonce else None
     if argv is None:
@@ -205,10 +208,9 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
     if missing:
         return JudgeResult(verdict=Verdict.SANDBOX_ERROR, passed=0, total=total, detail=missing)
 
+    code = lang.source(request.code)
     harness_run = request.harness and not request.tests
-    compiled, box, harness, error = compile_program(
-        lang, request.code, limits, slot, cache, harness=harness_run
-    )
+    compiled, box, harness, error = compile_program(lang, code, limits, slot, cache, harness=harness_run)
     if error:
         return JudgeResult(
             verdict=Verdict.SANDBOX_ERROR,
@@ -228,8 +230,8 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
             time_s=time.monotonic() - start,
         )
 
-    sentinel = lang.sentinel_for(request.code) if harness is not None else None
-    argv = lang.run_argv(request.code, max(32, limits.memory_mb * 3 // 4), sentinel)
+    sentinel = lang.sentinel_for(code) if harness is not None else None
+    argv = lang.run_argv(code, max(32, limits.memory_mb * 3 // 4), sentinel)
     run_limits = _run_limits(limits, lang, compile=False)
     results: list[TestResult] = []
     cases = request.tests or [None]
