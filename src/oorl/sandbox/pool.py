@@ -89,12 +89,19 @@ class Sandbox:
         return list(await asyncio.gather(*(self.ajudge(r) for r in requests)))
 
     def run(
-        self, language: str, code: str, stdin: str | None = None, limits: Limits | None = None
+        self,
+        language: str,
+        code: str,
+        stdin: str | None = None,
+        limits: Limits | None = None,
+        *,
+        harness: bool = False,
     ) -> JudgeResult:
-        """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits."""
+        """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits;
+        with `harness` (and no stdin), judged as a harness program (see `JudgeRequest`)."""
         tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
         return self.judge(
-            JudgeRequest(language=language, code=code, tests=tests, limits=limits, harness=False)
+            JudgeRequest(language=language, code=code, tests=tests, limits=limits, harness=harness)
         )
 
     def close(self) -> None:
