@@ -152,8 +152,9 @@ class CompileCache:
     def _wait_for(self, key: str) -> Entry:
         deadline = time.monotonic() + _PUBLISH_WAIT_S
         while (entry := self.lookup(key)) is None:
-            if time.monotonic() > deadline:
-                raise OSError(f"the compile cache entry {key} has no metadata")
+            if time.monotonic() > deadline:  # a box whose publisher died before its metadata
+                shutil.rmtree(self.path(key), ignore_errors=True)
+                raise OSError(f"the compile cache entry {key} had no metadata: removed, compile again")
             time.sleep(0.01)
         return entry.model_copy(update={"result": entry.result.model_copy(update={"cached": False})})
 
