@@ -6,9 +6,15 @@
           read-only; the compile cache at /.oorl/cache; a scrubbed environment)
         ->  the run server (see `init.c`), which forks every run of the slot into its own PID,
             mount, IPC, UTS and user namespaces, with a fresh /proc, a size-capped /tmp and
-            /dev/shm, /box bound from the cache, rlimits, no capabilities.
+            /dev/shm, /box bound from the cache, rlimits, no capabilities, and a seccomp filter.
 
-Why each layer (measured on Debian 12, see PLATFORM.md):
+Where each part lives: `cgroups.py` (what the machine offers; the slot's controllers), `uids.py`
+(slot uids), `slot.py` (a worker's uid, cgroups and house), `clients.py` (our end of the launcher and
+the run server), `house.py` (bwrap's argv, building `init.c`, the run server's messages, which
+`init.c` documents), `execute.py` (one run: its limits, its output, its verdict inputs), `runs.py`
+(what a run is asked and gives back).
+
+Why each layer (measured on Debian 12):
 - `bwrap --uid` started as root does not drop privileges, so the launcher's child drops first
   (groups, gid, uid; the launcher has already emptied its capability bounding set and inheritable
   capabilities, which the child inherits).
@@ -29,6 +35,11 @@ Why each layer (measured on Debian 12, see PLATFORM.md):
   dies, the slot's cgroups are swept (all but the launcher).
 - Memory is bounded by a cgroup where the machine has one; otherwise by RLIMIT_AS where that is safe
   for the runtime (see `Language.as_headroom_mb`) and the runtime's own heap flag where it is not.
+- CPU time is one budget for the whole run: the slot's CPU accounting cgroup, polled during the run,
+  and the exact total its init reports (every process of the run is reaped by its parent or by the
+  init), since RLIMIT_CPU counts each process alone.
+- The seccomp filter (init.c) closes what namespaces do not: nested user namespaces, io_uring, bpf,
+  perf events, userfaultfd, keyrings, vsock and raw sockets, and foreign syscall ABIs.
 """
 
 from oorl.sandbox.cgroups import Capabilities, capabilities
