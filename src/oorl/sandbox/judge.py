@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -119,6 +120,9 @@ def compile_program(
     if res.timed_out or res.cpu_exceeded or res.oom_killed:
         shutil.rmtree(staged, ignore_errors=True)  # limits may differ next time: do not cache
         return result, None, expect, ""
+    if nonce is not None:  # the runs need only what the compiler made: the nonce is not left in a file
+        with contextlib.suppress(OSError):
+            (staged / lang.file_name(program)).unlink()
     return _commit(cache, key, staged, Entry(result=result, nonce=nonce), tests)
 
 
