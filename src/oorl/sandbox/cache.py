@@ -12,8 +12,12 @@ for the compiler, and whether a harness sentinel was added. A compile
 step can run the submitter's code (Template Haskell, cgo flags, Go's `//line` directives on Debian's
 Go 1.19 (CVE-2023-39323)...), so what it leaves is untrusted: `commit` never follows or opens it
 (links are dropped; FIFOs, sockets and devices refused) and the metadata is never read from it.
-No compiler keeps a cache of its own across compile steps: each step's /tmp (Go's GOCACHE among
-it) is thrown away with it.
+No compiler keeps a cache of its own across compile steps: each step's /tmp, HOME included, is
+thrown away with it. Go's GOCACHE lies there (testify and its dependencies come prebuilt, read-only,
+from /usr/share/gocode/pkg: see scripts/setup.sh); GHC's package database is the system's,
+read-only, and its per-user files are under that HOME; scalac runs without its compile server;
+rustc and tsc build nothing incrementally; javac, mcs, gcc and clang keep nothing; Python writes no
+bytecode (PYTHONDONTWRITEBYTECODE, and /box is read-only at run time).
 """
 
 from __future__ import annotations
