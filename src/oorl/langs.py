@@ -152,6 +152,14 @@ class Language:
         """How many tests a test-runner source holds (the runner must report them all passed)."""
         return len(re.findall(self.test_pattern, code)) if self.test_pattern else 0
 
+    def tests_passed(self, stdout: str) -> int:
+        """How many tests a test runner's output reports passed (`test_passed`: a count it captures,
+        else one match per test)."""
+        if self.test_passed is None:
+            return 0
+        found = re.findall(self.test_passed, stdout)
+        return sum(int(n) for n in found) if re.compile(self.test_passed).groups else len(found)
+
     def compile_argv(self, code: str, sentinel: Sentinel | None = None) -> tuple[str, ...] | None:
         argv = self.test_compile if self.is_test_source(code) and self.test_compile else self.compile
         if argv and sentinel is not None and sentinel.compile_flags:

@@ -62,7 +62,7 @@ def _decode(data: bytes) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True)
-class Harness:
+class HarnessCheck:
     """What a harness run must show to pass, besides exit 0 and no failure marker in stderr: the
     sentinel line (see `langs.Sentinel`) on stdout and, for a test-runner source, the runner's own
     summary with every test passed."""
@@ -76,7 +76,7 @@ class Harness:
 
 def compile_program(
     lang: Language, code: str, limits: Limits, slot: Slot, cache: CompileCache, *, harness: bool = False
-) -> tuple[CompileResult, Path | None, Harness | None, str]:
+) -> tuple[CompileResult, Path | None, HarnessCheck | None, str]:
     """(result, box directory to run from, what a harness run must show, sandbox error detail or "");
     `code` is the program as `Language.source` prepares it.
 
@@ -86,7 +86,7 @@ def compile_program(
     sentinel = lang.sentinel_for(code) if harness else None
     tests = lang.expected_tests(code) + 1 if sentinel is not None and lang.is_test_source(code) else None
     if entry is not None:
-        expect = Harness(entry.nonce, tests) if entry.nonce else None
+        expect = HarnessCheck(entry.nonce, tests) if entry.nonce else None
         return entry.result, box, expect, ""
     nonce = secrets.token_hex(16) if sentinel is not None else None
     program = code if sentinel is None else with_sentinel(lang, code, sentinel, nonce)
@@ -95,7 +95,7 @@ def compile_program(
     for name, text in lang.support_files:
         (staged / name).write_text(text, encoding="utf-8")
     argv = lang.compile_argv(program, sentinel)
-    expect = Harness(nonce, tests) if nonce else None
+    expect = HarnessCheck(nonce, tests) if nonce else None
     if argv is None:
         return _commit(cache, key, staged, Entry(result=CompileResult(ok=True), nonce=nonce), tests)
     res = execute(
@@ -128,7 +128,7 @@ def compile_program(
 
 def _commit(
     cache: CompileCache, key: str, staged: Path, entry: Entry, tests: int | None
-) -> tuple[CompileResult, Path | None, Harness | None, str]:
+) -> tuple[CompileResult, Path | None, HarnessCheck | None, str]:
     """Publish a compile step's box. What it left that cannot be kept is the program's doing (a
     compile error); anything else that goes wrong is ours (this request's sandbox error)."""
     try:
@@ -137,7 +137,7 @@ def _commit(
         return CompileResult(ok=False, output=str(e)), None, None, ""
     except OSError as e:
         return CompileResult(ok=False, output=str(e)), None, None, f"cannot store the compiled program: {e}"
-    return entry.result, box, Harness(entry.nonce, tests) if entry.nonce else None, ""
+    return entry.result, box, HarnessCheck(entry.nonce, tests) if entry.nonce else None, ""
 
 
 def _markers(text: str, markers: tuple[str, ...]) -> bool:
@@ -145,7 +145,7 @@ def _markers(text: str, markers: tuple[str, ...]) -> bool:
 
 
 def _classify(
-    res: ExecResult, lang: Language, limits: Limits, harness: Harness | None, stdout: str
+    res: ExecResult, lang: Language, limits: Limits, harness: HarnessCheck | None, stdout: str
 ) -> tuple[Verdict, str]:
     """The verdict of a finished run before any output comparison (ACCEPTED = ran cleanly). Failure
     markers count only for harness runs, and only in stderr; `stdout` is the run's, sentinel removed."""
@@ -186,9 +186,7 @@ def _classify(
     if harness.nonce not in res.stdout.decode("utf-8", errors="replace"):
         return Verdict.WRONG_ANSWER, "the program ended before its tests did (no end-of-tests sentinel)"
     if harness.tests is not None:
-        passed = len(re.findall(lang.test_passed, stdout)) if lang.test_passed else 0
-        if lang.test_passed and re.compile(lang.test_passed).groups:
-            passed = sum(int(n) for n in re.findall(lang.test_passed, stdout))
+        passed = lang.tests_passed(stdout)
         if passed != harness.tests:
             return Verdict.WRONG_ANSWER, f"the test runner reported {passed} of {harness.tests} tests passed"
     return Verdict.ACCEPTED, ""
