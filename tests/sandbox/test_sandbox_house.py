@@ -15,7 +15,7 @@ import pytest
 from leftovers import sandbox_processes
 
 from oorl.sandbox import Sandbox, Verdict
-from oorl.sandbox.clients import _Run, _Server
+from oorl.sandbox.clients import Run, Server
 from oorl.sandbox.execute import _communicate, execute
 from oorl.sandbox.runs import RunLimits
 
@@ -130,9 +130,9 @@ def test_a_program_that_cannot_start_is_the_sandbox_s_fault(sandbox):
 def test_a_status_that_arrives_before_we_feed_stdin():
     """A fast program can be over, its status waiting, before we write its stdin or read a byte."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    server = _Server()
+    server = Server()
     server.sock = ours
-    run = _Run(server, 1)
+    run = Run(server, 1)
     theirs.send(b'{"id": 1, "status": 0}')
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()

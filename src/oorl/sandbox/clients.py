@@ -23,7 +23,7 @@ class LauncherLost(RuntimeError):
     """The slot's launcher or house died (or stopped answering) during a run."""
 
 
-class _Server:
+class Server:
     """Our end of a process that forks runs on request (a launcher, a house's run server): one run at a
     time, its messages on a SOCK_SEQPACKET socket."""
 
@@ -31,7 +31,7 @@ class _Server:
 
     def __init__(self):
         self._ids = 0
-        self._current: _Run | None = None
+        self._current: Run | None = None
 
     def _receive(self, timeout: float | None) -> dict:
         """The next message; {} on timeout. Raises LauncherLost if the server is gone."""
@@ -58,7 +58,7 @@ class _Server:
             raise SandboxUnavailable(why)
         return ready["ready"]
 
-    def start(self, fds: list[int], **request) -> _Run:
+    def start(self, fds: list[int], **request) -> Run:
         if self._current is not None and not self._current.wait(timeout=30):
             # one run at a time: the server reads nothing but kill requests until it has reaped
             # the last one (normally long done: we stop waiting for it once it reports the exit)
@@ -68,7 +68,7 @@ class _Server:
             socket.send_fds(self.sock, [self.run_message(self._ids, request)], fds)
         except OSError as e:
             raise LauncherLost(str(e)) from None
-        self._current = _Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
+        self._current = Run(self, self._ids)  # its pid (or why it could not fork) comes as a message
         return self._current
 
     def run_message(self, run_id: int, request: dict) -> bytes:
@@ -78,7 +78,7 @@ class _Server:
         return json.dumps({"op": "kill", "id": run_id}).encode()
 
 
-class _Launcher(_Server):
+class Launcher(Server):
     """A slot's launcher process (see `oorl.sandbox.launcher`)."""
 
     def __init__(self, cgroup_procs: list[Path]):
@@ -117,11 +117,11 @@ class _Launcher(_Server):
             self.proc.wait()
 
 
-class _Run:
+class Run:
     """One run forked by a server. Its messages: the pid once forked (or why it could not start),
     the wait status once over. `returncode` as `Popen`'s."""
 
-    def __init__(self, server: _Server, run_id: int):
+    def __init__(self, server: Server, run_id: int):
         self.server, self.id = server, run_id
         self.pid: int | None = None
         self.returncode: int | None = None

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from oorl.sandbox.clients import LauncherLost, _Run
+from oorl.sandbox.clients import LauncherLost, Run
 from oorl.sandbox.runs import BASE_ENV, ExecResult, RunLimits, SandboxUnavailable
 from oorl.sandbox.slot import Slot
 
@@ -146,7 +146,7 @@ class _CpuBudget:
 
 
 def _communicate(
-    proc: _Run,
+    proc: Run,
     stdin: bytes | memoryview,
     stdin_f,
     stdout_f,
@@ -219,7 +219,7 @@ def _communicate(
     return bytes(out[:cap]), bytes(err[: max(0, cap - len(out))]), timed_out, exceeded
 
 
-def _stop(proc: _Run) -> None:
+def _stop(proc: Run) -> None:
     """End a run: its status comes once its PID namespace is gone."""
     if not proc.poll():
         proc.kill()

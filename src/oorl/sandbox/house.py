@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oorl.sandbox.cgroups import Capabilities, capabilities
-from oorl.sandbox.clients import LauncherLost, _Launcher, _Server
+from oorl.sandbox.clients import Launcher, LauncherLost, Server
 from oorl.sandbox.runs import BASE_ENV, SandboxUnavailable
 
 if TYPE_CHECKING:
@@ -111,11 +111,11 @@ def build_init(cache_root: Path) -> Path:
     return target
 
 
-class _House(_Server):
+class House(Server):
     """A slot's house: bwrap, started by the launcher as one long run, and the run server inside it
     (`init.c`). Its messages are written down once, at the top of init.c."""
 
-    def __init__(self, launcher: _Launcher, slot: Slot):
+    def __init__(self, launcher: Launcher, slot: Slot):
         super().__init__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the house; bwrap's complaints, if any

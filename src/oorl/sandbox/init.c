@@ -26,7 +26,7 @@
  * namespaces are torn down, and reaps it. Runs share (one after another) the house's network
  * namespace, which holds nothing but loopback.
  *
- * Messages (the one place they are written down; house.py's `_House` encodes and `_Run` decodes
+ * Messages (the one place they are written down; house.py's `House` encodes and clients.py's `Run` decodes
  * them). One SOCK_SEQPACKET packet each, on fd 0 (CLIENT):
  *   our process -> server
  *     run:   "run" ID WALL_MS N_ARGS ARGS... ENV..., every field a NUL-terminated string; the

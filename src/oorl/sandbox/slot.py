@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from oorl.sandbox.cgroups import capabilities, write_first
-from oorl.sandbox.clients import _Launcher
-from oorl.sandbox.house import _House
+from oorl.sandbox.clients import Launcher
+from oorl.sandbox.house import House
 from oorl.sandbox.runs import RunLimits, SandboxUnavailable
 from oorl.sandbox.uids import claim_uid
 
@@ -39,8 +39,8 @@ class Slot:
         for cg in (self.memory_cg, self.pids_cg, self.cpu_cg):
             if cg is not None:
                 cg.mkdir(exist_ok=True)
-        self._launcher: _Launcher | None = None
-        self._house: _House | None = None
+        self._launcher: Launcher | None = None
+        self._house: House | None = None
         self._configured: tuple[int, int] | None = None
         self._oom_fd = self._open_oom_events()
         self._oom_count = self._oom_kills()
@@ -53,17 +53,17 @@ class Slot:
             raise ValueError(f"{path} is not under the sandbox cache {self.cache_root}")
         return path[len(self._cache_prefix) :]
 
-    def house(self) -> _House:
+    def house(self) -> House:
         """This slot's house, started (or restarted, if it died) on demand."""
         if self._house is None or not self._house.alive():
             self.drop_house()
             if self._launcher is None or not self._launcher.alive():
                 if self._launcher is not None:
                     self._launcher.close()
-                self._launcher = _Launcher(
+                self._launcher = Launcher(
                     [cg / "cgroup.procs" for cg in (self.memory_cg, self.pids_cg, self.cpu_cg) if cg]
                 )
-            self._house = _House(self._launcher, self)
+            self._house = House(self._launcher, self)
         return self._house
 
     def drop_house(self) -> None:
