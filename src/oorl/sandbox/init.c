@@ -26,8 +26,8 @@
  * namespaces are torn down, and reaps it. Runs share (one after another) the house's network
  * namespace, which holds nothing but loopback.
  *
- * Messages (the one place they are written down; house.py's `House` encodes and clients.py's `Run` decodes
- * them). One SOCK_SEQPACKET packet each, on fd 0 (CLIENT):
+ * Messages, the one place they are written down (house.py's `House` encodes them, clients.py's
+ * `Run` decodes the answers). One SOCK_SEQPACKET packet each, on fd 0 (CLIENT):
  *   our process -> server
  *     run:   "run" ID WALL_MS N_ARGS ARGS... ENV..., every field a NUL-terminated string; the
  *            program's stdin, stdout and stderr come with it as 3 fds (SCM_RIGHTS). ARGS are
