@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -284,7 +283,3 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
         time_s=round(time.monotonic() - start, 4),
         detail=failed.detail if failed else "",
     )
-
-
-def result_json(result: JudgeResult) -> str:
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
