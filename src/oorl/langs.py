@@ -103,8 +103,9 @@ class Language:
     # Applied to every program before it is written (C#: dotnet's implicit usings and top-level
     # statements for mcs); it must keep line numbers.
     prepare: Callable[[str], str] | None = None
-    # Files written beside the source for the compile step, (name, text) (TypeScript: Node's types).
-    support_files: tuple[tuple[str, str], ...] = ()
+    # Files written beside the source for the compile step, (name, text), for a given program
+    # (TypeScript: Node's types, less what the program declares itself).
+    support: Callable[[str], tuple[tuple[str, str], ...]] | None = None
     # Failure markers, matched in stderr and only for harness programs (never for stdio tests):
     # `assertion_markers` make a non-zero exit a wrong answer rather than a crash; `failure_markers`
     # are harness failures that do not change the exit code (mono's Debug.Assert prints and exits 0,
@@ -131,6 +132,9 @@ class Language:
 
     def file_name(self, code: str) -> str:
         return self.source_name(code)
+
+    def support_files(self, code: str) -> tuple[tuple[str, str], ...]:
+        return self.support(code) if self.support is not None else ()
 
     def source(self, code: str) -> str:
         """The program as written to the box: `code`, prepared where the language needs it."""
@@ -241,7 +245,22 @@ static class OorlHarnessMain {{
 }}
 """
 # Debian has no node-types-node: Node's globals and modules, loosely typed, for tsc
-_NODE_TYPES = ("oorl-node.d.ts", (Path(__file__).parent / "data" / "typescript" / "node.d.ts").read_text())
+_NODE_TYPES = "oorl-node.d.ts"
+_NODE_DECLARATIONS = (Path(__file__).parent / "data" / "typescript" / "node.d.ts").read_text().splitlines()
+_DECLARES = re.compile(
+    r"^\s*(?:export\s+)?(?:declare\s+)?(?:const|let|var|function|class|type|interface|namespace)\s+([\w$]+)",
+    re.MULTILINE,
+)
+
+
+def _node_types(code: str) -> tuple[tuple[str, str], ...]:
+    """Node's declarations, less the globals `code` declares itself (many programs written for a tsc
+    without Node's types say `declare const require: any;`, which a second declaration would break)."""
+    own = set(_DECLARES.findall(code))
+    kept = [line for line in _NODE_DECLARATIONS if not (m := _DECLARES.match(line)) or m.group(1) not in own]
+    return ((_NODE_TYPES, "\n".join(kept) + "\n"),)
+
+
 _GO_IMPORT_OS = (r"^package\s+(\w+)", r'package \1; import oorlos "os"')
 
 
@@ -371,7 +390,7 @@ LANGUAGES: dict[str, Language] = {
                 "--esModuleInterop",  # `import fs from "fs"` works as with tsc --init's defaults
                 "--outDir",
                 "out",
-                _NODE_TYPES[0],
+                _NODE_TYPES,
                 "{src}",
             ),
             run=("/usr/bin/node", "--max-old-space-size={mem}", "{box}/out/{stem}.js"),
@@ -379,7 +398,7 @@ LANGUAGES: dict[str, Language] = {
             as_headroom_mb=None,
             assertion_markers=("AssertionError", "Assertion failed"),
             memory_markers=("JavaScript heap out of memory",),
-            support_files=(_NODE_TYPES,),
+            support=_node_types,
             sentinel=_JS_SENTINEL,
             packages=("node-typescript", "nodejs"),
             version_argv=("/usr/bin/tsc", "--version"),

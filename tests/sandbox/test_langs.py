@@ -119,3 +119,10 @@ def test_csharp_preparation_keeps_line_numbers(code):
     assert prepared.count("\n") == code.count("\n")
     assert prepared.startswith("using System; ")
     assert ("static void Main(string[] args)" in prepared) == ("Main()" not in code)
+
+
+def test_node_types_leave_out_what_a_program_declares_itself():
+    ts = get_language("typescript")
+    ((name, text),) = ts.support_files("declare const require: any;\nconsole.log(1);\n")
+    assert name in ts.compile_argv("x")
+    assert "declare var require" not in text and "declare var process: any;" in text

@@ -86,7 +86,7 @@ class CompileCache:
             tool = f"{tool}:{st.st_size}:{st.st_mtime_ns}"
         env = json.dumps(lang.env, sort_keys=True)
         mode = "harness" if sentinel is not None else "plain"
-        support = "\0".join(f"{name}\0{text}" for name, text in lang.support_files)
+        support = "\0".join(f"{name}\0{text}" for name, text in lang.support_files(code))
         for part in (lang.name, "\0".join(argv), env, tool, lang.file_name(code), mode, support, code):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")

@@ -91,7 +91,7 @@ def compile_program(
     program = code if sentinel is None else with_sentinel(lang, code, sentinel, nonce)
     staged = cache.staging(slot.uid)
     (staged / lang.file_name(program)).write_text(program, encoding="utf-8", errors="surrogatepass")
-    for name, text in lang.support_files:
+    for name, text in lang.support_files(program):
         (staged / name).write_text(text, encoding="utf-8")
     argv = lang.compile_argv(program, sentinel)
     expect = HarnessCheck(nonce, tests) if nonce else None
