@@ -104,6 +104,9 @@ def test_test_runner_counts():
     go_output = "--- PASS: TestA (0.00s)\n    --- PASS: TestA/one (0.00s)\n--- PASS: TestB (0.00s)\nPASS\n"
     assert get_language("go").tests_passed(go_output) == 2  # top-level tests only
     assert get_language("go").expected_tests("func TestA(t *testing.T) {}\nfunc TestB(t *testing.T) {}") == 2
+    assert (
+        get_language("rust").expected_tests("/*\n#[test]\nfn a() {}\n*/\n// #[test]\n#[test]\nfn b() {}") == 1
+    )
 
 
 @pytest.mark.parametrize(

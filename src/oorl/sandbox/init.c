@@ -181,11 +181,44 @@ static void drop_capabilities(void) {
 #define AF_VSOCK_ 40
 #define ARG_LOW(n) (offsetof(struct seccomp_data, args[n])) /* the low 32 bits, little-endian */
 #define RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET(SECCOMP_RET_ERRNO | EPERM)
-#define NOSYS(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET(SECCOMP_RET_ERRNO | ENOSYS)
+
+/* Denied outright: what no judged program needs (most also need a capability the run lacks). */
+static const struct {
+    int nr, error;
+} denied[] = {
+    /* nested user namespaces, and every other namespace or mount */
+    {SYS_unshare, EPERM}, {SYS_setns, EPERM}, {SYS_mount, EPERM}, {SYS_umount2, EPERM},
+    {SYS_pivot_root, EPERM}, {SYS_fsopen, EPERM}, {SYS_fsconfig, EPERM}, {SYS_fsmount, EPERM},
+    {SYS_fspick, EPERM}, {SYS_move_mount, EPERM}, {SYS_open_tree, EPERM}, {SYS_mount_setattr, EPERM},
+    {SYS_clone3, ENOSYS}, /* its flags are behind a pointer: glibc falls back to clone() on ENOSYS */
+    /* large kernel attack surface */
+    {SYS_io_uring_setup, ENOSYS}, {SYS_io_uring_enter, ENOSYS}, {SYS_io_uring_register, ENOSYS},
+    {SYS_perf_event_open, EPERM}, {SYS_bpf, EPERM}, {SYS_userfaultfd, EPERM}, {SYS_add_key, EPERM},
+    {SYS_keyctl, EPERM}, {SYS_request_key, EPERM}, {SYS_open_by_handle_at, EPERM},
+    {SYS_name_to_handle_at, EPERM}, {SYS_fanotify_init, EPERM}, {SYS_kcmp, EPERM},
+    {SYS_process_vm_readv, EPERM}, {SYS_process_vm_writev, EPERM},
+    /* the machine's, never a program's */
+    {SYS_init_module, EPERM}, {SYS_finit_module, EPERM}, {SYS_delete_module, EPERM},
+    {SYS_kexec_load, EPERM}, {SYS_kexec_file_load, EPERM}, {SYS_reboot, EPERM}, {SYS_swapon, EPERM},
+    {SYS_swapoff, EPERM}, {SYS_acct, EPERM}, {SYS_syslog, EPERM}, {SYS_quotactl, EPERM},
+    {SYS_settimeofday, EPERM}, {SYS_clock_settime, EPERM}, {SYS_clock_adjtime, EPERM},
+    {SYS_adjtimex, EPERM}, {SYS_vhangup, EPERM},
+#ifdef __x86_64__
+    {SYS_iopl, EPERM}, {SYS_ioperm, EPERM}, {SYS_uselib, EPERM}, {SYS_lookup_dcookie, EPERM},
+#endif
+};
+#define N_DENIED (int)(sizeof denied / sizeof denied[0])
 
 static void install_seccomp(void) {
-    struct sock_filter filter[] = {
+    /* The common syscalls leave after a range check: the kernel runs the filter on every call
+     * (and on every syscall number when it is attached, to cache the always-allowed ones). */
+    int low = denied[0].nr, high = denied[0].nr, n = 0;
+    for (int i = 1; i < N_DENIED; i++) {
+        if (denied[i].nr < low) low = denied[i].nr;
+        if (denied[i].nr > high) high = denied[i].nr;
+    }
+    struct sock_filter filter[32 + 2 * N_DENIED];
+    struct sock_filter head[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
         RET(SECCOMP_RET_ERRNO | ENOSYS),
@@ -194,25 +227,7 @@ static void install_seccomp(void) {
         BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1),
         RET(SECCOMP_RET_ERRNO | ENOSYS),
 #endif
-        /* nested user namespaces (and every other namespace or mount) */
-        DENY(SYS_unshare), DENY(SYS_setns), DENY(SYS_mount), DENY(SYS_umount2), DENY(SYS_pivot_root),
-        DENY(SYS_fsopen), DENY(SYS_fsconfig), DENY(SYS_fsmount), DENY(SYS_fspick), DENY(SYS_move_mount),
-        DENY(SYS_open_tree), DENY(SYS_mount_setattr),
-        NOSYS(SYS_clone3), /* its flags are behind a pointer: glibc falls back to clone() on ENOSYS */
-        /* large kernel attack surface that no judged program needs */
-        NOSYS(SYS_io_uring_setup), NOSYS(SYS_io_uring_enter), NOSYS(SYS_io_uring_register),
-        DENY(SYS_perf_event_open), DENY(SYS_bpf), DENY(SYS_userfaultfd), DENY(SYS_add_key),
-        DENY(SYS_keyctl), DENY(SYS_request_key), DENY(SYS_open_by_handle_at),
-        DENY(SYS_name_to_handle_at), DENY(SYS_fanotify_init), DENY(SYS_kcmp),
-        DENY(SYS_process_vm_readv), DENY(SYS_process_vm_writev),
-        /* the machine's, never a program's (most need a capability the run lacks anyway) */
-        DENY(SYS_init_module), DENY(SYS_finit_module), DENY(SYS_delete_module), DENY(SYS_kexec_load),
-        DENY(SYS_kexec_file_load), DENY(SYS_reboot), DENY(SYS_swapon), DENY(SYS_swapoff), DENY(SYS_acct),
-        DENY(SYS_syslog), DENY(SYS_quotactl), DENY(SYS_settimeofday), DENY(SYS_clock_settime),
-        DENY(SYS_clock_adjtime), DENY(SYS_adjtimex), DENY(SYS_vhangup),
-#ifdef __x86_64__
-        DENY(SYS_iopl), DENY(SYS_ioperm), DENY(SYS_uselib), DENY(SYS_lookup_dcookie),
-#endif
+        /* clone() with namespace flags */
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
         BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 1),
@@ -229,10 +244,25 @@ static void install_seccomp(void) {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NETLINK_ROUTE, 0, 1),
         RET(SECCOMP_RET_ALLOW),
         RET(SECCOMP_RET_ERRNO | EAFNOSUPPORT),
+        /* everything outside the denied numbers' range */
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (unsigned)low, 1, 0),
+        RET(SECCOMP_RET_ALLOW),
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (unsigned)high, 0, 1),
         RET(SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog program = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) fail("seccomp", "filter");
+    memcpy(filter, head, sizeof head);
+    n = (int)(sizeof head / sizeof head[0]);
+    for (int i = 0; i < N_DENIED; i++) {
+        filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i].nr, 0, 1);
+        filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (unsigned)denied[i].error);
+    }
+    filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    struct sock_fprog program = {(unsigned short)n, filter};
+    /* SPEC_ALLOW: kernels that force speculation mitigations on seccomp'd tasks would slow every
+     * run; they guard a process against itself, and the run is its only tenant. */
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &program) != 0 &&
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+        fail("seccomp", "filter");
 }
 
 static int parse(const char *text, long long *value) {
