@@ -18,7 +18,7 @@ from oorl.sandbox.uids import claim_uid
 class Slot:
     """One worker's private identity, reused run after run: its uid, its cgroups, its house.
 
-    Every path a run binds (its box, a compiler's cache) lies under `cache_root`.
+    Every box a run binds lies under `cache_root`.
     """
 
     def __init__(self, cache_root: str | os.PathLike):
