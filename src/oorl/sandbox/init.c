@@ -14,7 +14,8 @@
  * stderr come with it), binds /box from the compile cache (the rest of the cache hidden under an
  * empty mount), enters a user namespace mapping only the run's uid (so that no per-user kernel
  * state, such as the user keyring, is shared with the slot's other runs), sets the rlimits, drops
- * every capability, starts its own session and execs the program. When the program exits, the
+ * every capability, starts its own session, installs the seccomp filter (below) and execs the
+ * program. When the program exits, the
  * init kills and reaps whatever it left in the namespace, then answers our process itself
  * (`{"id": ID, "status": WAIT_STATUS}`, or `{"id": ID, "error": WHY}` when the program could not
  * start): a run whose status we report has no process left. As a namespace's init it ignores every
