@@ -15,11 +15,11 @@
  * empty mount), enters a user namespace mapping only the run's uid (so that no per-user kernel
  * state, such as the user keyring, is shared with the slot's other runs), sets the rlimits, drops
  * every capability, starts its own session, installs the seccomp filter (below) and execs the
- * program. When the program exits, the
- * init kills and reaps whatever it left in the namespace, then answers our process itself
- * (`{"id": ID, "status": WAIT_STATUS}`, or `{"id": ID, "error": WHY}` when the program could not
- * start): a run whose status we report has no process left. As a namespace's init it ignores every
- * signal the program may send it, and being undumpable it cannot be traced or read.
+ * program. When the program exits, the init kills and reaps whatever it left in the namespace,
+ * then answers our process itself (see Messages below: the run's status and CPU time, or why the
+ * program could not start): a run whose status we report has no process left. As a namespace's
+ * init it ignores every signal the program may send it, and being undumpable it cannot be traced
+ * or read.
  *
  * Meanwhile the server watches: kill requests from our process and a backstop clock, either of
  * which kills the init (and with it the namespace); it answers for an init that died before
