@@ -1,8 +1,10 @@
 """The language registry: one declarative entry per language the sandbox can judge.
 
 Each entry says how a program becomes a file, how it is compiled and run, which environment it
-needs and how a failed test harness shows. Choices follow the measurements in PLATFORM.md (fast,
-faithful, all from Debian's packages) and MultiPL-E's evaluators (`evaluation/src/eval_<lang>.py`).
+needs, how a failed test harness shows, and how a harness program proves it ran to its end. Choices
+are fast, faithful and all from Debian's packages (compile and run CPU times measured on Debian 12:
+python 0.02 s run; g++ 0.23 s and javac 0.7 s compile; Debian's tsc 1.7 s, scalac 3 s) and follow
+MultiPL-E's evaluators (`evaluation/src/eval_<lang>.py`).
 
 Argv templates are formatted with:
   {src}   the source file name (relative to the box directory /box)
