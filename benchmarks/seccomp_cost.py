@@ -1,6 +1,6 @@
 """What the sandbox's seccomp filter costs a run, side by side with no filter.
 
-A small launcher is built from the run server's own source (`init.c`, its `install_seccomp`): it
+A small launcher is built from the run server's own source (`init.c` and its `seccomp.h`): it
 forks, installs the filter (or not) in the child exactly as a run's runner does before exec, execs
 the program and waits. Each language's trivial program runs in alternating rounds with and without
 the filter, so both see the same machine load; the table prints the median per run and the ratio.

@@ -45,7 +45,7 @@ class Capabilities:
     @property
     def seccomp(self) -> str:
         return (
-            "seccomp filter in every run (init.c): no namespaces or mounts, io_uring, perf_event_open, bpf, "
+            "seccomp filter in every run (seccomp.h): no namespaces or mounts, io_uring, perf_event_open, bpf, "
             "userfaultfd, keyrings, AF_VSOCK / AF_PACKET / netlink other than route sockets; native ABI only"
         )
 

@@ -82,9 +82,9 @@ def _house_argv(caps: Capabilities, cache_root: Path) -> list[str]:
 
 
 def build_init(cache_root: Path) -> Path:
-    """The run server (`init.c`), compiled once per version of its source into the compile cache,
-    where the house finds it."""
-    source = _INIT_SOURCE.read_bytes()
+    """The run server (`init.c` and its `seccomp.h`), compiled once per version of its source into
+    the compile cache, where the house finds it."""
+    source = _INIT_SOURCE.read_bytes() + _INIT_SOURCE.with_name("seccomp.h").read_bytes()
     target = cache_root / "init" / hashlib.sha256(source).hexdigest()[:16] / "oorl-init"
     if target.exists():
         return target
