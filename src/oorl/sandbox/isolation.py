@@ -38,7 +38,7 @@ Why each layer (measured on Debian 12):
 - CPU time is one budget for the whole run: the slot's CPU accounting cgroup, polled during the run,
   and the exact total its init reports (every process of the run is reaped by its parent or by the
   init), since RLIMIT_CPU counts each process alone.
-- The seccomp filter (init.c) closes what namespaces do not: nested user namespaces, io_uring, bpf,
+- The seccomp filter (seccomp.h) closes what namespaces do not: nested user namespaces, io_uring, bpf,
   perf events, userfaultfd, keyrings, vsock and raw sockets, and foreign syscall ABIs.
 """
 
