@@ -27,6 +27,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Go: the libraries benchmark tests import (testify and what it needs), built once from Debian's
+# sources into GOPATH's package directory, read-only to the sandbox, so that no compile step shares
+# (or can poison) a build cache with another. Idempotent: up-to-date archives are left as they are.
+go_cache=$(mktemp -d)
+GOPATH=/usr/share/gocode GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$go_cache" bash -c \
+  'go install $(go list -deps -f "{{if not .Standard}}{{.ImportPath}}{{end}}" \
+     github.com/stretchr/testify/assert github.com/stretchr/testify/require)'
+rm -rf "$go_cache"
+
 # The venv sees Debian's site-packages only for python3-llvmlite (LLVM 14, same as clang-14);
 # every other Python dependency is pinned in requirements.lock and installed into the venv.
 if [ ! -x .venv/bin/python ] || [ requirements.lock -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then

@@ -74,6 +74,8 @@ def doctor(
     )
     out.print(f"memory limit: {caps.memory_enforcement}")
     out.print(f"process limit: {caps.process_enforcement}")
+    out.print(f"CPU time: {caps.cpu_enforcement}")
+    out.print(f"system calls: {caps.seccomp}")
     if missing or caps.bwrap is None or caps.cc is None:
         raise typer.Exit(1)
 
@@ -116,8 +118,17 @@ def sandbox_run(
     timeout: Annotated[float, typer.Option(help="wall-clock seconds per run")] = 5.0,
     memory_mb: Annotated[int, typer.Option(help="memory limit in MiB")] = 512,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    harness: Annotated[
+        bool,
+        typer.Option(
+            help="the file holds its own tests: it must also run to its end (a sentinel the sandbox adds) "
+            "and write no failed-test marker to stderr"
+        ),
+    ] = False,
 ) -> None:
-    """Compile and run one program in the sandbox. Exit 0 within limits is accepted, non-zero runtime_error."""
+    """Compile and run one program in the sandbox. Accepted: it compiles, stays within every limit and
+    exits 0 (with --harness, see there). Otherwise compile_error, time_limit, memory_limit,
+    output_limit, runtime_error (a crash or non-zero exit) or wrong_answer (a failed test)."""
     from oorl.sandbox import Limits, Sandbox
     from oorl.sandbox.judge import missing_toolchain
 
@@ -133,7 +144,7 @@ def sandbox_run(
         raise fail(problem)
     stdin_text = _read_code(stdin).decode("utf-8", errors="replace") if stdin else None
     with Sandbox(workers=1, limits=Limits(time_s=timeout, memory_mb=memory_mb)) as sb:
-        result = sb.run(language.name, code, stdin=stdin_text)
+        result = sb.run(language.name, code, stdin=stdin_text, harness=harness and stdin_text is None)
     run = result.tests[0] if result.tests else None
     record = {
         "verdict": result.verdict.value,

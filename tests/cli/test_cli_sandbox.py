@@ -37,6 +37,27 @@ def test_sandbox_run_nonzero_exit_is_runtime_error(tmp_path):
     assert record["verdict"] == "runtime_error" and record["exit_code"] == 4 and record["stderr"] == "oops\n"
 
 
+def test_sandbox_run_harness_needs_the_program_to_reach_its_end(tmp_path):
+    prog = tmp_path / "t.py"
+    prog.write_text("import os\ndef add(a, b):\n    os._exit(0)\nassert add(2, 3) == 5\n")
+    plain = runner.invoke(app, ["sandbox", "run", "--lang", "python", str(prog), "--json"])
+    harness = runner.invoke(app, ["sandbox", "run", "--lang", "python", str(prog), "--harness", "--json"])
+    assert plain.exit_code == 0 and json.loads(plain.stdout)["verdict"] == "accepted"
+    assert harness.exit_code == 1 and json.loads(harness.stdout)["verdict"] == "wrong_answer"
+
+
+def test_sandbox_run_help_states_the_whole_rule():
+    result = runner.invoke(app, ["sandbox", "run", "--help"])
+    assert result.exit_code == 0
+    assert "--harness" in result.output and "wrong_answer" in result.output
+
+
+def test_doctor_reports_the_seccomp_filter_and_cpu_budget():
+    result = runner.invoke(app, ["doctor"])
+    assert "system calls: seccomp filter" in result.output
+    assert "CPU time:" in result.output
+
+
 def test_sandbox_run_time_limit(tmp_path):
     prog = tmp_path / "p.py"
     prog.write_text("while True: pass")

@@ -15,7 +15,9 @@ import pytest
 from leftovers import sandbox_processes
 
 from oorl.sandbox import Sandbox, Verdict
-from oorl.sandbox.isolation import RunLimits, _communicate, _Run, _Server, execute
+from oorl.sandbox.clients import Run, Server
+from oorl.sandbox.execute import _communicate, execute
+from oorl.sandbox.runs import RunLimits
 
 
 @pytest.fixture(scope="module")
@@ -105,24 +107,6 @@ def test_a_program_holds_only_its_stdin_stdout_and_stderr(sandbox):
     assert result.tests[0].stdout == "[0, 1, 2]\n"
 
 
-KEYCTL = """import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-USER_KEYRING = ctypes.c_long(-4)
-"""
-
-
-def test_a_run_s_user_keyring_is_not_the_next_run_s(sandbox):
-    stash = (
-        KEYCTL + 'print(libc.syscall(248, b"user", b"oorl-stash", b"secret", 6, USER_KEYRING) > 0)'
-    )  # add_key
-    find = (
-        KEYCTL + 'print(libc.syscall(250, 10, USER_KEYRING, b"user", b"oorl-stash", 0) > 0)'
-    )  # keyctl search
-    assert sandbox.run("python", stash).tests[0].stdout == "True\n"
-    assert sandbox.run("python", find).tests[0].stdout == "False\n"
-
-
 LIMITS = RunLimits(
     wall_s=5,
     cpu_s=5,
@@ -146,9 +130,9 @@ def test_a_program_that_cannot_start_is_the_sandbox_s_fault(sandbox):
 def test_a_status_that_arrives_before_we_feed_stdin():
     """A fast program can be over, its status waiting, before we write its stdin or read a byte."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    server = _Server()
+    server = Server()
     server.sock = ours
-    run = _Run(server, 1)
+    run = Run(server, 1)
     theirs.send(b'{"id": 1, "status": 0}')
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()

@@ -115,22 +115,23 @@ def test_cpu_time_limit(sandbox):
 
 
 def test_harness_failures_that_exit_zero_are_caught(sandbox):
-    js = sandbox.run("javascript", "console.assert(1 === 2, 'one is not two');")
+    js = sandbox.run("javascript", "console.assert(1 === 2, 'one is not two');", harness=True)
     assert js.verdict is Verdict.WRONG_ANSWER and js.tests[0].exit_code == 0
     cs = sandbox.run(
-        "csharp", "using System.Diagnostics;\nclass P { static void Main() { Debug.Assert(1 == 2); } }"
+        "csharp",
+        "using System.Diagnostics;\nclass P { static void Main() { Debug.Assert(1 == 2); } }",
+        harness=True,
     )
     assert cs.verdict is Verdict.WRONG_ANSWER and cs.tests[0].exit_code == 0
-    ok = sandbox.run("javascript", "console.assert(1 === 1);")
+    ok = sandbox.run("javascript", "console.assert(1 === 1);", harness=True)
     assert ok.verdict is Verdict.ACCEPTED
 
 
 def test_failed_assertion_is_wrong_answer_and_crash_is_runtime_error(sandbox):
-    assert sandbox.run("python", "assert 1 == 2").verdict is Verdict.WRONG_ANSWER
-    assert (
-        sandbox.run("c", "#include <assert.h>\nint main(void){assert(1 == 2);}").verdict
-        is Verdict.WRONG_ANSWER
-    )
+    assert sandbox.run("python", "assert 1 == 2", harness=True).verdict is Verdict.WRONG_ANSWER
+    c_assert = "#include <assert.h>\nint main(void){assert(1 == 2);}"
+    assert sandbox.run("c", c_assert, harness=True).verdict is Verdict.WRONG_ANSWER
+    assert sandbox.run("python", "assert 1 == 2").verdict is Verdict.RUNTIME_ERROR  # no harness: a crash
     segv = sandbox.run("c", "int main(void){volatile int *p = 0; return *p;}")
     assert segv.verdict is Verdict.RUNTIME_ERROR and "SIGSEGV" in segv.detail
 

@@ -11,8 +11,10 @@ servers; `open_sandbox(SandboxSettings(...))` gives one or the other.
 
 Every run: an unprivileged user, empty network and PID namespaces, a private writable work dir and
 /tmp, the rest of the file system read-only (and only the system directories at that), a scrubbed
-environment, limits on wall and CPU time, memory, processes, file size, disk, open files and output;
-the whole process tree is gone when a run ends. Compiled programs are cached by content.
+environment, a seccomp filter, limits on wall time, CPU time (one budget for all its processes),
+memory, processes, file size, disk, open files and output; the whole process tree is gone when a run
+ends. Compiled programs are cached by content, by the sandbox's own code only. A harness program
+(tests inside it) passes only if it runs to its end: see `JudgeRequest`.
 """
 
 from oorl.sandbox.pool import Sandbox

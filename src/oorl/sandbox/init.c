@@ -14,11 +14,12 @@
  * stderr come with it), binds /box from the compile cache (the rest of the cache hidden under an
  * empty mount), enters a user namespace mapping only the run's uid (so that no per-user kernel
  * state, such as the user keyring, is shared with the slot's other runs), sets the rlimits, drops
- * every capability, starts its own session and execs the program. When the program exits, the
- * init kills and reaps whatever it left in the namespace, then answers our process itself
- * (`{"id": ID, "status": WAIT_STATUS}`, or `{"id": ID, "error": WHY}` when the program could not
- * start): a run whose status we report has no process left. As a namespace's init it ignores every
- * signal the program may send it, and being undumpable it cannot be traced or read.
+ * every capability, starts its own session, installs the seccomp filter (seccomp.h) and execs the
+ * program. When the program exits, the init kills and reaps whatever it left in the namespace,
+ * then answers our process itself (see Messages below: the run's status and CPU time, or why the
+ * program could not start): a run whose status we report has no process left. As a namespace's
+ * init it ignores every signal the program may send it, and being undumpable it cannot be traced
+ * or read.
  *
  * Meanwhile the server watches: kill requests from our process and a backstop clock, either of
  * which kills the init (and with it the namespace); it answers for an init that died before
@@ -26,12 +27,22 @@
  * namespaces are torn down, and reaps it. Runs share (one after another) the house's network
  * namespace, which holds nothing but loopback.
  *
- * A run request: "run", ID, WALL_MS, N_ARGS, the N_ARGS arguments below, then the program's
- * environment, as NUL-terminated strings:
- *     oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_BINDS [SOURCE TARGET]... N_RLIMITS
- *               [RESOURCE SOFT HARD]... -- PROGRAM [ARG]...
- * BOX and each SOURCE are relative to the cache; each TARGET lies under /tmp. A kill request:
- * "kill", ID.
+ * Messages, the one place they are written down (house.py's `House` encodes them, clients.py's
+ * `Run` decodes the answers). One SOCK_SEQPACKET packet each, on fd 0 (CLIENT):
+ *   our process -> server
+ *     run:   "run" ID WALL_MS N_ARGS ARGS... ENV..., every field a NUL-terminated string; the
+ *            program's stdin, stdout and stderr come with it as 3 fds (SCM_RIGHTS). ARGS are
+ *                oorl-init DISK_BYTES CWD BOX|- BOX_WRITABLE N_RLIMITS [RESOURCE SOFT HARD]...
+ *                          -- PROGRAM [ARG]...
+ *            (BOX relative to the cache, RESOURCE a RLIMIT_* number); ENV are "KEY=VALUE" strings.
+ *     kill:  "kill" ID: SIGKILL that run if it is still the current one.
+ *   server -> our process: JSON objects
+ *     {"ready": 1}                                       once, when the server is up
+ *     {"id": ID, "status": WAIT_STATUS, "cpu_us": US}    the run is over and nothing of it is left;
+ *                                                        US is the CPU time of all its processes
+ *                                                        together (-1: unknown, the init was killed)
+ *     {"id": ID, "error": WHY}                           the program could not be started
+ * Closing the socket ends the server, and every run with it.
  *
  * C, and one process per slot: bwrap per run cost about 3 ms of set-up; a fork and exit of a Python
  * process about a millisecond of CPU, an exec another half. Forking this one costs a fraction.
@@ -50,6 +61,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -145,6 +157,8 @@ static void drop_capabilities(void) {
     if (syscall(SYS_capset, &header, none) != 0) fail("capset", "");
 }
 
+#include "seccomp.h"
+
 static int parse(const char *text, long long *value) {
     char *end;
     errno = 0;
@@ -219,9 +233,10 @@ static void answer_error(long long id, const char *message) {
     answer(text);
 }
 
-static void answer_status(long long id, long long status) {
-    char text[64];
-    snprintf(text, sizeof text, "{\"id\": %lld, \"status\": %lld}", id, status);
+/* cpu_us: the CPU time of every process of the run together (-1: unknown) */
+static void answer_status(long long id, long long status, long long cpu_us) {
+    char text[96];
+    snprintf(text, sizeof text, "{\"id\": %lld, \"status\": %lld, \"cpu_us\": %lld}", id, status, cpu_us);
     answer(text);
 }
 
@@ -248,7 +263,7 @@ static void run_program(int notes, long long disk) {
     run->took = 1;
     long long n_args;
     if (n_strings < 4 || !parse(strings[1], &run->id) || !parse(strings[2], &run->wall_ms) ||
-        !parse(strings[3], &n_args) || n_args < 9 || n_args > n_strings - 4 || n_fds != 3) {
+        !parse(strings[3], &n_args) || n_args < 8 || n_args > n_strings - 4 || n_fds != 3) {
         snprintf(run->error, sizeof run->error, "malformed run request");
         run->wall_ms = 0;
         if (write(notes, "t", 1) < 0) _exit(127);
@@ -269,11 +284,7 @@ static void run_program(int notes, long long disk) {
     const char *cwd = argv[2], *box = argv[3];
     int box_writable = strcmp(argv[4], "1") == 0;
     int arg = 5;
-    long long n_binds = number(argv[arg++]);
-    char **binds = argv + arg;
     errno = EINVAL;
-    if (n_binds < 0 || n_binds > (n_args - arg) / 2) fail("usage", "binds");
-    arg += 2 * n_binds;
     if (arg >= n_args) fail("usage", "rlimits");
     long long n_rlimits = number(argv[arg++]);
     char **rlimits = argv + arg;
@@ -285,10 +296,6 @@ static void run_program(int notes, long long disk) {
 
     if (run->disk != disk) mount_scratch(run->disk, MS_REMOUNT);
     if (strcmp(box, "-") != 0) bind_cached(box, "/box", box_writable);
-    for (long long i = 0; i < n_binds; i++) {
-        if (mkdir(binds[2 * i + 1], 0755) != 0 && errno != EEXIST) fail("mkdir", binds[2 * i + 1]);
-        bind_cached(binds[2 * i], binds[2 * i + 1], 1);
-    }
     /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
      * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
     do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");
@@ -300,6 +307,7 @@ static void run_program(int notes, long long disk) {
     }
     drop_capabilities();
     setsid();
+    install_seccomp();
     execve(program[0], program, env);
     fail("cannot start", program[0]);
 }
@@ -345,8 +353,14 @@ static void run_init(int notes, long long disk) {
     while (wait(NULL) > 0 || errno == EINTR) {
     }
     if (!run->took) _exit(0); /* no request came: our process is gone */
+    /* every process of the run was reaped by its parent or, orphaned, by us: their CPU time is ours */
+    struct rusage usage;
+    long long cpu_us = -1;
+    if (getrusage(RUSAGE_CHILDREN, &usage) == 0)
+        cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec +
+                 usage.ru_stime.tv_usec;
     if (run->error[0] != '\0') answer_error(run->id, run->error);
-    else answer_status(run->id, status);
+    else answer_status(run->id, status, cpu_us);
     run->answered = 1;
     if (write(notes, "a", 1) < 0) _exit(1);
     _exit(0);
@@ -485,7 +499,7 @@ int main(void) {
                 }
                 if (run->took && !run->answered) { /* the init died first (killed, or out of memory) */
                     if (run->error[0] != '\0') answer_error(run->id, run->error);
-                    else answer_status(run->id, SIGKILL);
+                    else answer_status(run->id, SIGKILL, -1);
                 }
             }
             if (run->disk > 0) disk = run->disk;

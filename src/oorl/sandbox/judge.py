@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
+import re
+import secrets
 import shutil
 import signal
-import threading
 import time
-import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from oorl.langs import Language, UnknownLanguageError, get_language
+from oorl.langs import Language, UnknownLanguageError, get_language, with_sentinel
+from oorl.sandbox.cache import CompileCache, Entry, UnsafeOutput
 from oorl.sandbox.compare import outputs_match
-from oorl.sandbox.isolation import ExecResult, RunLimits, Slot, execute
+from oorl.sandbox.execute import execute
+from oorl.sandbox.runs import ExecResult, RunLimits
+from oorl.sandbox.slot import Slot
 from oorl.sandbox.types import CompileResult, JudgeRequest, JudgeResult, Limits, TestResult, Verdict
 
-# A non-zero exit whose output shows a failed assertion is a wrong answer, not a crash.
-ASSERTION_MARKERS = (
-    "AssertionError",
-    "Assertion failed",
-    "Assertion `",
-    "assertion failed",
-    "DEBUG ASSERTION FAILED",
-    "--- FAIL",
-    "test result: FAILED",
-    "Test failed",
-)
-# A runtime that hits its own heap limit reports it instead of being killed by the cgroup.
-MEMORY_MARKERS = (
-    "java.lang.OutOfMemoryError",
-    "JavaScript heap out of memory",
-    "MemoryError",
-    "std::bad_alloc",
-    "memory allocation of",
-    "Out of memory",
-    "out of memory",
-    "Allowed memory size",
-)
 COMPILE_OUTPUT_BYTES = 1 << 20
-RECENT_PROGRAMS = 4096  # compile results a cache keeps in memory
 
 
 _PRESENT: set[str] = set()  # toolchain binaries found once (a missing one is looked for every time)
@@ -58,134 +37,6 @@ def missing_toolchain(lang: Language, code: str = "") -> str | None:
             return f"{lang.name}: {binary} is missing; install it with: apt-get install {' '.join(lang.packages)}"
         _PRESENT.add(binary)
     return None
-
-
-class CompileCache:
-    """Compiled programs by content: sha256(language, compile argv, toolchain identity, file name, code).
-
-    An entry is a directory holding the source and what the compiler produced, plus `compile.json`.
-    Entries are root-owned and read-only for the sandboxed runs that bind them at /box. Failed
-    compiles are cached too, so re-judging any program never compiles it again.
-    """
-
-    def __init__(self, root: str | os.PathLike | None = None, max_entries: int = 50_000):
-        if root is None:
-            root = os.environ.get("OORL_SANDBOX_CACHE") or (
-                "/var/tmp/oorl-sandbox-cache" if os.geteuid() == 0 else Path.home() / ".cache/oorl/sandbox"
-            )
-        self.root = Path(root).absolute()
-        (self.root / "staging").mkdir(parents=True, exist_ok=True)
-        for d in (self.root, self.root / "staging"):
-            d.chmod(0o755)
-        if os.geteuid() == 0:
-            _check_traversable(self.root)
-        self.max_entries = max_entries
-        self._inserts = 0
-        # (language, code) -> (key, entry directory, result) for programs met lately: re-judging one
-        # (a repeated sample, a second test set) skips hashing and reading its compile.json
-        self._recent: dict[tuple[str, str], tuple[str, Path, CompileResult]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(lang: Language, code: str) -> str:
-        h = hashlib.sha256()
-        argv = lang.compile_argv(code) or ()
-        tool = argv[0] if argv else lang.run[0]
-        with contextlib.suppress(OSError):
-            st = os.stat(tool)
-            tool = f"{tool}:{st.st_size}:{st.st_mtime_ns}"
-        env = json.dumps(lang.env, sort_keys=True)
-        for part in (lang.name, "\0".join(argv), env, tool, lang.file_name(code), code):
-            h.update(part.encode("utf-8", "surrogatepass"))
-            h.update(b"\x00")
-        return h.hexdigest()
-
-    def path(self, key: str) -> Path:
-        return self.root / key[:2] / key
-
-    def find(self, lang: Language, code: str) -> tuple[str, Path, CompileResult | None]:
-        """(key, entry directory, the cached result of compiling `code` or None if there is none)."""
-        recent = self._recent.get((lang.name, code))
-        if recent is not None and os.path.isdir(recent[1]):  # another process may have evicted it
-            return recent
-        key = self.key(lang, code)
-        found = (key, self.path(key), self.lookup(key))
-        if found[2] is not None:
-            with self._lock:
-                if len(self._recent) >= RECENT_PROGRAMS:
-                    del self._recent[next(iter(self._recent))]
-                self._recent[lang.name, code] = found
-        return found
-
-    def lookup(self, key: str) -> CompileResult | None:
-        meta = self.path(key) / "compile.json"
-        try:
-            return CompileResult.model_validate_json(meta.read_text()).model_copy(update={"cached": True})
-        except (OSError, ValueError):
-            return None
-
-    def staging(self, owner_uid: int) -> Path:
-        d = self.root / "staging" / uuid.uuid4().hex
-        d.mkdir(mode=0o700)
-        if os.geteuid() == 0:
-            os.chown(d, owner_uid, owner_uid)
-        return d
-
-    def tool_cache(self, lang: Language, uid: int) -> Path:
-        """A compiler's own cache for one slot uid (e.g. Go's build cache), kept across compiles."""
-        d = self.root / "toolcache" / lang.name / str(uid)
-        if not d.is_dir():
-            d.mkdir(parents=True, exist_ok=True)
-            d.parent.chmod(0o755)
-            d.parent.parent.chmod(0o755)
-            if os.geteuid() == 0:
-                os.chown(d, uid, uid)
-            d.chmod(0o700)
-        return d
-
-    def commit(self, key: str, staged: Path, result: CompileResult) -> Path:
-        """Freeze `staged` (root-owned, read-only to others) and publish it under `key`."""
-        for dirpath, dirnames, filenames in os.walk(staged):
-            for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
-                if os.path.islink(name):
-                    os.unlink(name)  # a program must not plant links to host files in the cache
-                    continue
-                if os.geteuid() == 0:
-                    os.chown(name, 0, 0)
-                mode = os.stat(name).st_mode
-                os.chmod(name, (mode & 0o755) | 0o444 | (0o111 if mode & 0o111 or os.path.isdir(name) else 0))
-        (staged / "compile.json").write_text(result.model_dump_json())
-        final = self.path(key)
-        final.parent.mkdir(exist_ok=True)
-        try:
-            os.rename(staged, final)
-        except OSError:  # another worker published the same program first
-            shutil.rmtree(staged, ignore_errors=True)
-        self._inserts += 1
-        if self._inserts % 1000 == 0:
-            self.evict()
-        return final
-
-    def evict(self) -> None:
-        """Drop the least recently published tenth of the entries once there are more than max_entries."""
-        entries = [p for p in self.root.glob("??/*") if p.is_dir()]
-        if len(entries) <= self.max_entries:
-            return
-        entries.sort(key=lambda p: p.stat().st_mtime)
-        for p in entries[: len(entries) - int(self.max_entries * 0.9)]:
-            shutil.rmtree(p, ignore_errors=True)
-        with self._lock:
-            self._recent.clear()
-
-
-def _check_traversable(path: Path) -> None:
-    """Sandboxed runs (other uids) bind cache entries: every parent directory must let them through."""
-    for parent in [path, *path.parents]:
-        if not os.stat(parent).st_mode & 0o001:
-            raise ValueError(
-                f"the compile cache {path} is unreachable for sandboxed programs: {parent} is not "
-                f"world-searchable (chmod o+x {parent}, or choose another cache directory)"
-            )
 
 
 def _run_limits(limits: Limits, lang: Language, *, compile: bool) -> RunLimits:
@@ -209,76 +60,134 @@ def _decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", errors="replace"), False
 
 
+@dataclass(frozen=True)
+class HarnessCheck:
+    """What a harness run must show to pass, besides exit 0 and no failure marker in stderr: the
+    sentinel line (see `langs.Sentinel`) on stdout and, for a test-runner source, the runner's own
+    summary with every test passed."""
+
+    nonce: str
+    tests: int | None  # tests the runner must report passed (None: not a test-runner source)
+
+    def line(self) -> str:
+        return f"\n{self.nonce}\n"
+
+
 def compile_program(
-    lang: Language, code: str, limits: Limits, slot: Slot, cache: CompileCache
-) -> tuple[CompileResult, Path | None, str]:
-    """(result, box directory to run from, sandbox error detail or "")."""
-    key, entry, cached = cache.find(lang, code)
-    if cached is not None:
-        return cached, entry, ""
+    lang: Language, code: str, limits: Limits, slot: Slot, cache: CompileCache, *, harness: bool = False
+) -> tuple[CompileResult, Path | None, HarnessCheck | None, str]:
+    """(result, box directory to run from, what a harness run must show, sandbox error detail or "");
+    `code` is the program as `Language.source` prepares it.
+
+    With `harness`, the program gets the language's sentinel (when one fits it) with a fresh random
+    nonce, kept with the compiled program in the cache's metadata, outside the box."""
+    key, box, entry = cache.find(lang, code, harness=harness)
+    sentinel = lang.sentinel_for(code) if harness else None
+    tests = lang.expected_tests(code) + 1 if sentinel is not None and lang.is_test_source(code) else None
+    if entry is not None:
+        expect = HarnessCheck(entry.nonce, tests) if entry.nonce else None
+        return entry.result, box, expect, ""
+    nonce = secrets.token_hex(16) if sentinel is not None else None
+    program = code if sentinel is None else with_sentinel(lang, code, sentinel, nonce)
     staged = cache.staging(slot.uid)
-    source = staged / lang.file_name(code)
-    source.write_text(code, encoding="utf-8", errors="surrogatepass")
-    argv = lang.compile_argv(code)
+    (staged / lang.file_name(program)).write_text(program, encoding="utf-8", errors="surrogatepass")
+    for name, text in lang.support_files(program):
+        (staged / name).write_text(text, encoding="utf-8")
+    argv = lang.compile_argv(program, sentinel)
+    expect = HarnessCheck(nonce, tests) if nonce else None
     if argv is None:
-        return CompileResult(ok=True), cache.commit(key, staged, CompileResult(ok=True)), ""
-    binds = ((cache.tool_cache(lang, slot.uid), lang.compile_cache),) if lang.compile_cache else ()
+        return _commit(cache, key, staged, Entry(result=CompileResult(ok=True), nonce=nonce), tests)
     res = execute(
         argv,
         slot=slot,
         limits=_run_limits(limits, lang, compile=True),
         box=staged,
         box_writable=True,
-        binds=binds,
         env=lang.env,
     )
     if res.setup_failed:
         shutil.rmtree(staged, ignore_errors=True)
-        return CompileResult(ok=False, output=res.setup_error), None, res.setup_error
+        return CompileResult(ok=False, output=res.setup_error), None, None, res.setup_error
     output = _decode(res.stdout + res.stderr)[0]
-    if res.timed_out:
+    if res.timed_out or res.cpu_exceeded:
         output += f"\n[compile step exceeded {limits.compile_time_s:g} s]"
     elif res.oom_killed:
         output += f"\n[compile step exceeded {limits.compile_memory_mb} MiB]"
     elif res.signal is not None:
         output += f"\n[compiler killed by signal {signal.Signals(res.signal).name}]"
     result = CompileResult(ok=res.exit_code == 0, output=output[-20000:], time_s=round(res.wall_s, 4))
-    if res.timed_out or res.oom_killed:
+    if res.timed_out or res.cpu_exceeded or res.oom_killed:
         shutil.rmtree(staged, ignore_errors=True)  # limits may differ next time: do not cache
-        return result, None, ""
-    return result, cache.commit(key, staged, result), ""
+        return result, None, expect, ""
+    if nonce is not None:  # the runs need only what the compiler made: the nonce is not left in a file
+        with contextlib.suppress(OSError):
+            (staged / lang.file_name(program)).unlink()
+    return _commit(cache, key, staged, Entry(result=result, nonce=nonce), tests)
 
 
-def _classify(res: ExecResult, lang: Language, limits: Limits) -> tuple[Verdict, str]:
-    """The verdict of a finished run before any output comparison (ACCEPTED = ran cleanly)."""
+def _commit(
+    cache: CompileCache, key: str, staged: Path, entry: Entry, tests: int | None
+) -> tuple[CompileResult, Path | None, HarnessCheck | None, str]:
+    """Publish a compile step's box. What it left that cannot be kept is the program's doing (a
+    compile error); anything else that goes wrong is ours (this request's sandbox error)."""
+    try:
+        box, entry = cache.commit(key, staged, entry)
+    except UnsafeOutput as e:
+        return CompileResult(ok=False, output=str(e)), None, None, ""
+    except OSError as e:
+        return CompileResult(ok=False, output=str(e)), None, None, f"cannot store the compiled program: {e}"
+    return entry.result, box, HarnessCheck(entry.nonce, tests) if entry.nonce else None, ""
+
+
+def _markers(text: str, markers: tuple[str, ...]) -> bool:
+    return any(m in text for m in markers)
+
+
+def _classify(
+    res: ExecResult, lang: Language, limits: Limits, harness: HarnessCheck | None, stdout: str
+) -> tuple[Verdict, str]:
+    """The verdict of a finished run before any output comparison (ACCEPTED = ran cleanly). Failure
+    markers count only for harness runs, and only in stderr; `stdout` is the run's, sentinel removed."""
     if res.setup_failed:
         return Verdict.SANDBOX_ERROR, res.setup_error
     if res.output_exceeded:
         return Verdict.OUTPUT_LIMIT, f"output exceeded {limits.output_mb:g} MiB"
     if res.timed_out:
         return Verdict.TIME_LIMIT, f"wall time exceeded {limits.time_s:g} s"
-    if res.signal == signal.SIGXCPU:
-        return Verdict.TIME_LIMIT, f"CPU time exceeded {limits.cpu_seconds:g} s"
+    if res.cpu_exceeded or res.signal == signal.SIGXCPU:
+        return Verdict.TIME_LIMIT, f"CPU time (all processes together) exceeded {limits.cpu_seconds:g} s"
     if res.oom_killed:
         return Verdict.MEMORY_LIMIT, f"memory exceeded {limits.memory_mb} MiB"
-    text = (res.stderr + res.stdout).decode("utf-8", errors="replace")
+    stderr = res.stderr.decode("utf-8", errors="replace")
+    failed = harness is not None and (
+        _markers(stderr, lang.assertion_markers)
+        or (lang.test_failed is not None and re.search(lang.test_failed, stdout) is not None)
+    )
     if res.signal is not None:
         name = (
             signal.Signals(res.signal).name if res.signal in signal.Signals._value2member_map_ else res.signal
         )
         if res.signal == signal.SIGXFSZ:
             return Verdict.RUNTIME_ERROR, f"file size limit ({limits.file_size_mb} MiB) exceeded"
-        if res.signal == signal.SIGABRT and any(m in text for m in ASSERTION_MARKERS):
+        if res.signal == signal.SIGABRT and failed:
             return Verdict.WRONG_ANSWER, "assertion failed"
         return Verdict.RUNTIME_ERROR, f"killed by signal {name}"
     if res.exit_code != 0:
-        if any(m in text for m in MEMORY_MARKERS):
+        if _markers(stderr, lang.memory_markers):
             return Verdict.MEMORY_LIMIT, f"out of memory (limit {limits.memory_mb} MiB)"
-        if any(m in text for m in ASSERTION_MARKERS):
+        if failed:
             return Verdict.WRONG_ANSWER, f"assertion failed (exit code {res.exit_code})"
         return Verdict.RUNTIME_ERROR, f"exit code {res.exit_code}"
-    if any(m in text for m in lang.failure_markers):
+    if harness is None:
+        return Verdict.ACCEPTED, ""
+    if failed or _markers(stderr, lang.failure_markers):
         return Verdict.WRONG_ANSWER, "the harness reported a failed test"
+    if harness.nonce not in res.stdout.decode("utf-8", errors="replace"):
+        return Verdict.WRONG_ANSWER, "the program ended before its tests did (no end-of-tests sentinel)"
+    if harness.tests is not None:
+        passed = lang.tests_passed(stdout)
+        if passed != harness.tests:
+            return Verdict.WRONG_ANSWER, f"the test runner reported {passed} of {harness.tests} tests passed"
     return Verdict.ACCEPTED, ""
 
 
@@ -300,7 +209,9 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
     if missing:
         return JudgeResult(verdict=Verdict.SANDBOX_ERROR, passed=0, total=total, detail=missing)
 
-    compiled, box, error = compile_program(lang, request.code, limits, slot, cache)
+    code = lang.source(request.code)
+    harness_run = request.harness and not request.tests
+    compiled, box, harness, error = compile_program(lang, code, limits, slot, cache, harness=harness_run)
     if error:
         return JudgeResult(
             verdict=Verdict.SANDBOX_ERROR,
@@ -320,7 +231,8 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
             time_s=time.monotonic() - start,
         )
 
-    argv = lang.run_argv(request.code, max(32, limits.memory_mb * 3 // 4))
+    sentinel = lang.sentinel_for(code) if harness is not None else None
+    argv = lang.run_argv(code, max(32, limits.memory_mb * 3 // 4), sentinel)
     run_limits = _run_limits(limits, lang, compile=False)
     results: list[TestResult] = []
     cases = request.tests or [None]
@@ -333,8 +245,10 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
             box=box,
             env=lang.env,
         )
-        verdict, detail = _classify(res, lang, limits)
         stdout, stdout_ok = _decode(res.stdout)
+        if harness is not None:
+            stdout = stdout.replace(harness.line(), "", 1).replace(harness.nonce, "", 1)
+        verdict, detail = _classify(res, lang, limits, harness, stdout)
         stderr, _ = _decode(res.stderr)
         if (
             verdict is Verdict.ACCEPTED
@@ -369,7 +283,3 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
         time_s=round(time.monotonic() - start, 4),
         detail=failed.detail if failed else "",
     )
-
-
-def result_json(result: JudgeResult) -> str:
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)

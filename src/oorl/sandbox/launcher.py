@@ -2,7 +2,7 @@
 from, and restarted from if it dies.
 
 Joining a cgroup v1 hierarchy costs an RCU grace period (several ms per hierarchy). The launcher
-joins the slot's memory and pids cgroups once; the house is forked inside them, and so is every run
+joins the slot's memory, pids and CPU accounting cgroups once; the house is forked inside them, and so is every run
 forked in the house: all are born in the right cgroups and never migrate.
 
     our process  --(socketpair: a JSON request + fds)-->  launcher

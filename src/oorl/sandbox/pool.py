@@ -8,8 +8,9 @@ import queue
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from oorl.sandbox.isolation import Slot
-from oorl.sandbox.judge import CompileCache, judge
+from oorl.sandbox.cache import CompileCache
+from oorl.sandbox.judge import judge
+from oorl.sandbox.slot import Slot
 from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
 
 
@@ -88,11 +89,20 @@ class Sandbox:
         return list(await asyncio.gather(*(self.ajudge(r) for r in requests)))
 
     def run(
-        self, language: str, code: str, stdin: str | None = None, limits: Limits | None = None
+        self,
+        language: str,
+        code: str,
+        stdin: str | None = None,
+        limits: Limits | None = None,
+        *,
+        harness: bool = False,
     ) -> JudgeResult:
-        """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits."""
+        """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits;
+        with `harness` (and no stdin), judged as a harness program (see `JudgeRequest`)."""
         tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
-        return self.judge(JudgeRequest(language=language, code=code, tests=tests, limits=limits))
+        return self.judge(
+            JudgeRequest(language=language, code=code, tests=tests, limits=limits, harness=harness)
+        )
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

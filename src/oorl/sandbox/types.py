@@ -109,13 +109,18 @@ class JudgeResult(BaseModel):
 
 
 class JudgeRequest(BaseModel):
-    """A program and its tests. With no stdio tests the program runs once on empty stdin and passes
-    when it exits 0 without the language's failure markers: that is how harness tests (test code
-    already inside `code`) and a plain `oorl sandbox run` are judged."""
+    """A program and its tests. With no stdio tests the program runs once on empty stdin.
+
+    `harness` (the default) judges it as a harness program, test code appended to the solution
+    (MultiPL-E, HumanEval-X): it passes when it exits 0, prints the end-of-tests sentinel the sandbox
+    adds after its last statement (and, for Go and Rust test runners, reports every test passed), and
+    writes none of the language's failure markers to stderr. Without `harness` (`oorl sandbox run`, a
+    trusted script) a clean exit within the limits passes."""
 
     language: str
     code: str
     tests: list[StdioTest] = []
+    harness: bool = Field(True, description="with no stdio tests: judge as a harness program")
     checker: Checker = Checker()
     limits: Limits | None = None
     stop_on_failure: bool = True

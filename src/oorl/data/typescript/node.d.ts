@@ -1,0 +1,64 @@
+// Node.js for programs the sandbox compiles with tsc: its globals and built-in modules, loosely typed
+// (`any`), so that everyday stdio programs (process.stdin, readline, fs, Buffer, require) type-check
+// offline. Debian has no node-types-node; these are declarations only, nothing runs from here.
+declare var process: any;
+declare var require: any;
+declare var module: any;
+declare var exports: any;
+declare var global: any;
+declare var __dirname: string;
+declare var __filename: string;
+declare var Buffer: any;
+declare type Buffer = any;
+declare function setImmediate(callback: (...args: any[]) => void, ...args: any[]): any;
+declare function clearImmediate(handle: any): void;
+declare namespace NodeJS {
+    type Timeout = any;
+    type Immediate = any;
+    type Process = any;
+    type ReadStream = any;
+    type WriteStream = any;
+    type ErrnoException = any;
+}
+declare module "assert";
+declare module "assert/strict";
+declare module "buffer";
+declare module "child_process";
+declare module "crypto";
+declare module "events";
+declare module "fs";
+declare module "fs/promises";
+declare module "os";
+declare module "path";
+declare module "perf_hooks";
+declare module "process";
+declare module "readline";
+declare module "readline/promises";
+declare module "stream";
+declare module "string_decoder";
+declare module "timers";
+declare module "url";
+declare module "util";
+declare module "worker_threads";
+declare module "zlib";
+declare module "node:assert";
+declare module "node:assert/strict";
+declare module "node:buffer";
+declare module "node:child_process";
+declare module "node:crypto";
+declare module "node:events";
+declare module "node:fs";
+declare module "node:fs/promises";
+declare module "node:os";
+declare module "node:path";
+declare module "node:perf_hooks";
+declare module "node:process";
+declare module "node:readline";
+declare module "node:readline/promises";
+declare module "node:stream";
+declare module "node:string_decoder";
+declare module "node:timers";
+declare module "node:url";
+declare module "node:util";
+declare module "node:worker_threads";
+declare module "node:zlib";
