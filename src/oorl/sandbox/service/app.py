@@ -239,7 +239,9 @@ class Service:
         self.authorize(request)
         req = self._parse(RunRequest, await self.body(request))
         tests = [] if req.stdin is None else [StdioTest(stdin=req.stdin, expected=None)]
-        judge_request = JudgeRequest(language=req.language, code=req.code, tests=tests, limits=req.limits)
+        judge_request = JudgeRequest(
+            language=req.language, code=req.code, tests=tests, limits=req.limits, harness=False
+        )
         self.ceiling([judge_request], lambda i, name: ["body", "limits", name])
         self.admit(1)
         (result,) = await self.judge([judge_request])
