@@ -1,18 +1,10 @@
-"""Fixtures for the evaluation tests: one sandbox pool, and a judge that counts its calls."""
+"""Fixtures for the evaluation tests: a judge that counts its calls."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    from oorl.sandbox import Sandbox
-
-    with Sandbox(workers=2) as sb:
-        yield sb
 
 
 class CountingJudge:

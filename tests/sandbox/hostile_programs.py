@@ -245,7 +245,7 @@ func main() {
 
 BASH = {
     "loop": "while :; do :; done",
-    "fork": ":(){ :|:& };:\nwait",
+    "fork": ":(){ :|:& }\nwhile :; do :; done",  # the script keeps forking bombs until it is stopped
     "memory": "x=$(head -c 1000000000 /dev/zero | tr '\\0' a)\necho ${#x}",
     "net": """read port
 for target in 192.0.2.1/80 127.0.0.1/$port; do

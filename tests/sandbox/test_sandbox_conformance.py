@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oorl.sandbox import Sandbox, Verdict
+from oorl.sandbox import Verdict
 from oorl.tasks.humaneval_x import load_humaneval_x
 from oorl.tasks.multipl_e import load_multipl_e
 
@@ -27,12 +27,6 @@ KNOWN_FAILURES = {
 # Go/95's canonical solution depends on Go's randomised map iteration order (it inspects the first
 # key it meets and stops at the second): it passes or fails run by run.
 NONDETERMINISTIC = {"go": {95}}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from oorl.sandbox.runs import RunLimits
 
 @pytest.fixture(scope="module")
 def sandbox():
+    # a slot and a cache of its own: these tests inspect the house's processes and cache files
     with tempfile.TemporaryDirectory() as cache, Sandbox(workers=1, cache_dir=cache) as sb:
         yield sb
 

@@ -33,12 +33,6 @@ BROKEN = {
 }
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 def test_every_language_judges_stdio_tests(sandbox):
     requests = [JudgeRequest(language=lang, code=code, tests=TESTS) for lang, code in ADD.items()]
     results = sandbox.judge_many(requests)
