@@ -6,7 +6,7 @@ from pathlib import Path
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = Path(str(resources.files("oorl") / "data" / "ir"))
 
-# The equivalence trap from paper/IR_PIPELINE.md: `>` -> `>=` in a max loop changes nothing.
+# The equivalence trap from docs/IR_PIPELINE.md: `>` -> `>=` in a max loop changes nothing.
 MAX_LOOP = """#include <stdio.h>
 int main(void) {
   int n, best;

@@ -72,7 +72,7 @@ def test_mutants_edit_exactly_one_line_and_name_the_function(max_ir_o0):
 
 @pytest.mark.sandbox
 def test_all_mutants_of_real_programs_verify():
-    """Validity as measured in IR_PIPELINE.md: every operator here keeps the IR valid."""
+    """Validity as measured in docs/IR_PIPELINE.md: every operator here keeps the IR valid."""
     tried, valid = Counter(), Counter()
     for o in compile_levels(MAX_LOOP, ["O0", "O2", "Oz"]):
         text, _ = normalize_ir(o.ir)

@@ -74,7 +74,7 @@ def test_every_level_normalises_to_valid_smaller_ir():
         assert verify_error(text) is None, o.level
         assert len(text) < 0.75 * len(o.ir)
         texts[o.level] = text
-    assert texts["O2"] == texts["O3"]  # as measured in IR_PIPELINE.md
+    assert texts["O2"] == texts["O3"]  # as measured in docs/IR_PIPELINE.md
     assert 3 <= len(set(texts.values())) <= 5
 
 

@@ -4,7 +4,7 @@ Each operator maps one instruction line to zero or more replacement lines ('' de
 Mutation edits the *text* clang-14 printed (never a re-print by another LLVM), and every mutant is
 then parsed and verified in process (oorl.ir.verify) before it may be executed.
 
-Validity and inequivalence rates measured on 422 mutants (paper/IR_PIPELINE.md):
+Validity and inequivalence rates measured on 422 mutants (docs/IR_PIPELINE.md):
   arith_swap, icmp_negate, br_swap, select_swap, operand_swap   100% valid, 100% inequivalent
   store_drop                                                    100% valid,  98% inequivalent
   const_perturb                                                 100% valid,  90% inequivalent

@@ -1,4 +1,4 @@
-"""Normalise clang's textual IR so equal programs print equal text (paper/IR_PIPELINE.md).
+"""Normalise clang's textual IR so equal programs print equal text (docs/IR_PIPELINE.md).
 
 Steps, each measured to keep the IR valid (re-verified after normalisation):
   1. drop `; ModuleID`, `source_filename`, `target datalayout`, `target triple` (kept aside: needed to execute);

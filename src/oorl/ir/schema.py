@@ -8,7 +8,7 @@
 
 Winners are IRs equivalent to the source (distinct normalised outputs of clang at -O0..-Oz); losers
 are one-site mutants of a winner that provably behave differently: each carries a witness input on
-which its output differs from the source's, or it crashes, or it hangs (paper/IR_PIPELINE.md), seen
+which its output differs from the source's, or it crashes, or it hangs (docs/IR_PIPELINE.md), seen
 `runs` times alike at build time, on an input where the source has no undefined behaviour.
 """
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-# The flags IR_PIPELINE.md (and SLTrans) use; -O? is added per level.
+# The flags docs/IR_PIPELINE.md (and SLTrans) use; -O? is added per level.
 EMIT_FLAGS: tuple[str, ...] = ("-S", "-emit-llvm", "-fno-discard-value-names", "-w")
 LANG_FLAGS = {"c": ("-x", "c", "-std=gnu11"), "cpp": ("-x", "c++", "-std=c++17")}
 

@@ -1,6 +1,6 @@
 """Parse + verify textual IR in process with llvmlite 0.39, which is built on LLVM 14 like clang-14.
 
-~0.07 ms per module against ~27 ms for an `llvm-as` subprocess (paper/IR_PIPELINE.md; measured again
+~0.07 ms per module against ~27 ms for an `llvm-as` subprocess (docs/IR_PIPELINE.md; measured again
 by benchmarks/ir_build.py). Only verification happens here: llvmlite never re-prints text the model
 will see (a newer LLVM would print `ptr` instead of typed pointers).
 """
