@@ -15,7 +15,7 @@ import torch
 from oorl.config import TrainConfig
 from oorl.train.checkpoint import seed_everything
 from oorl.train.data import Cursor, build_tasks, sft_pairs, sft_rl_split
-from oorl.train.recipe import make_scheduler
+from oorl.train.engine import make_scheduler
 from oorl.train.sequences import completion_logprobs, encode_pairs
 
 
