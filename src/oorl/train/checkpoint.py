@@ -78,7 +78,12 @@ def export_model(engine, tokenizer, folder: Path, dtype: str) -> None:
         module.save_pretrained(folder)  # the adapters; the base model is the one started from
     else:
         target = DTYPES[dtype]
-        state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
+        # a tied weight (lm_head = embeddings) is saved once, under its first name, as HF does
+        aliases = {n for n, _ in module.named_parameters(remove_duplicate=False)}
+        aliases -= {n for n, _ in module.named_parameters()}
+        state = {
+            k: v.to(target) if v.is_floating_point() else v for k, v in state.items() if k not in aliases
+        }
         module.save_pretrained(folder, state_dict=state)
         config = folder / "config.json"
         data = json.loads(config.read_text())

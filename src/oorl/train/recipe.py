@@ -214,6 +214,8 @@ class OORLTrainer:
         if exp is not None:
             n_tokens = self.dist.sum_named({"n": exp.rollout.num_tokens})["n"]
             metrics["tokens_per_s"] = n_tokens / metrics["time_step"]
+        if self.engine.device.type == "cuda":  # this rank's peak since the run started
+            metrics["gpu_peak_gib"] = torch.cuda.max_memory_allocated(self.engine.device) / 2**30
         return metrics
 
     def collect(self, b_tasks: list[TranslationTask]) -> tuple[Experience, dict[str, float]]:

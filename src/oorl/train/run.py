@@ -123,7 +123,18 @@ def run_training(
 
 
 def setup(cfg: TrainConfig, *, model_path: str | None, resume: bool, reward_fn) -> Run:
-    """Ranks, model, data, sandbox, trainer; restores the newest checkpoint when resuming."""
+    """Ranks, model, data, sandbox, trainer; restores the newest checkpoint when resuming.
+    Whatever was opened is closed again if a later part fails."""
+    closers: list = []
+    try:
+        return _setup(cfg, model_path, resume, reward_fn, closers)
+    except BaseException:
+        for close in closers:
+            close()
+        raise
+
+
+def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, closers: list) -> Run:
     from oorl.rollout import make_backend
     from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split
     from oorl.train.model import load_model
@@ -132,13 +143,13 @@ def setup(cfg: TrainConfig, *, model_path: str | None, resume: bool, reward_fn) 
     t_start = time.perf_counter()
     configure_threads(cfg)
     dist = init_distributed(force=cfg.train.engine == "deepspeed")
+    closers.append(lambda: shutdown(dist))
     if dist.device.type == "cuda" and cfg.train.check_memory:
         from oorl.train.plan import check_fits
 
         # before any weight is loaded: a run that cannot fit stops here, saying what would
         gib = torch.cuda.get_device_properties(dist.device).total_memory / 2**30
         check_fits(cfg, dist.world_size, gib)
-    closers: list = [lambda: shutdown(dist)]
     out = Path(cfg.out)
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
