@@ -20,6 +20,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+pytestmark = pytest.mark.slow  # whole training runs (minutes on 2 shared cores)
+
 WORKER = Path(__file__).with_name("engine_worker.py")
 COMPARED = ("policy_loss", "gepo_loss", "gepo_margin", "grad_norm", "reward", "kl", "clip_frac")
 

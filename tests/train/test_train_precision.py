@@ -5,12 +5,15 @@ size (~1e-4 for weights of 0.02): in bf16 parameters almost every update rounds 
 masters the forward and backward still run in bf16 (autocast) but every update lands.
 """
 
+import pytest
 import torch
 from safetensors.torch import load_file
 from train_fakes import text_reward, tiny_overrides
 
 from oorl.config import load_config
 from oorl.train.run import run_training
+
+pytestmark = pytest.mark.slow  # whole training runs (minutes on 2 shared cores)
 
 
 def _changed_share(tmp_path, data_dir, tiny_model_dir, master: str) -> float:

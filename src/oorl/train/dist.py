@@ -112,7 +112,8 @@ def init_distributed(*, force: bool = False) -> Dist:
         rank=torch_dist.get_rank(),
         world_size=torch_dist.get_world_size(),
         local_rank=local_rank,
-        local_world_size=int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
+        # torchrun says LOCAL_WORLD_SIZE, DeepSpeed's launcher LOCAL_SIZE
+        local_world_size=int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("LOCAL_SIZE", "1"))),
         device=device,
     )
 
