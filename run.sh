@@ -11,7 +11,7 @@ case "${1:-demo}" in
     shift
     .venv/bin/ruff check src tests benchmarks
     .venv/bin/ruff format --check src tests benchmarks
-    exec .venv/bin/pytest -n 2 --dist loadgroup "$@"
+    exec .venv/bin/pytest -n 2 --dist loadscope "$@"
     ;;
   *)
     exec .venv/bin/oorl "${@:-demo}"

@@ -12,6 +12,8 @@ APT_PACKAGES=(
   golang-github-stretchr-testify-dev libboost-dev libssl-dev python3-numpy libjavatuples-java
   # LLVM 14 Python bindings, matching clang-14's IR dialect (IR groups)
   python3-llvmlite
+  # clang-14's sanitizer runtimes: IR groups check their sources with UBSan, ASan and MSan
+  libclang-rt-14-dev
 )
 
 missing=()

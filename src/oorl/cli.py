@@ -156,6 +156,42 @@ def sandbox_run(
     raise typer.Exit(0 if result.accepted else 1)
 
 
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[
+        str, typer.Option(help="address to bind; any but loopback needs --token-file")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0: any free one, printed at start)")] = 8080,
+    token_file: Annotated[Path | None, typer.Option(help="file holding the bearer token")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker slots (default: one per core)")] = None,
+    max_queue: Annotated[int, typer.Option(help="programs waiting for a slot before 429")] = 256,
+    max_body_mb: Annotated[float, typer.Option(help="largest request body in MiB before 413")] = 64,
+    timeout: Annotated[float, typer.Option(help="default wall-clock seconds per run")] = 5.0,
+    memory_mb: Annotated[int, typer.Option(help="default memory limit per run in MiB")] = 512,
+) -> None:
+    """Serve the sandbox over HTTP: SandboxFusion's /run_code, /v1/judge, /v1/run, /healthz, /readyz, /metrics."""
+    from pydantic import ValidationError
+
+    from oorl.sandbox import Limits
+    from oorl.sandbox.service import ServeSettings, read_token, serve
+
+    try:
+        token = read_token(token_file) if token_file else None
+        settings = ServeSettings(
+            host=host,
+            port=port,
+            token=token,
+            max_queue=max_queue,
+            max_body_mb=max_body_mb,
+            limits=Limits(time_s=timeout, memory_mb=memory_mb),
+            **({"workers": workers} if workers else {}),
+        )
+    except (OSError, ValueError) as e:
+        message = "; ".join(err["msg"] for err in e.errors()) if isinstance(e, ValidationError) else str(e)
+        raise fail(message) from None
+    raise typer.Exit(serve(settings))
+
+
 @app.command()
 def judge(
     problems: Annotated[Path, typer.Option(help="problems JSONL (oorl.tasks.schema.Problem rows)")],
@@ -163,10 +199,19 @@ def judge(
     out_path: Annotated[Path, typer.Option("--out", help="results JSONL")],
     workers: Annotated[int | None, typer.Option(help="sandbox workers (default: one per core)")] = None,
     all_tests: Annotated[bool, typer.Option(help="run every test even after a failure")] = False,
+    sandbox_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="judge on this `oorl sandbox serve` server (repeatable; default $OORL_SANDBOX_URLS)"
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None, typer.Option(help="file holding the servers' token (default $OORL_SANDBOX_TOKEN_FILE)")
+    ] = None,
 ) -> None:
-    """Judge solutions against their problems' tests; write one result per solution."""
+    """Judge solutions against their problems' tests, in-process or on sandbox servers; one result each."""
     from oorl.jsonl import JsonlError, read_jsonl, write_jsonl
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import RemoteSandboxError, SandboxSettings, open_sandbox
     from oorl.tasks.schema import Problem, Solution
 
     try:
@@ -181,8 +226,16 @@ def judge(
         by_id[s.problem_id].request(s.language, s.code).model_copy(update={"stop_on_failure": not all_tests})
         for s in sols
     ]
-    with Sandbox(workers=workers) as sb:
-        results = sb.judge_many(requests, progress="judging")
+    settings = SandboxSettings.from_env()
+    if sandbox_url:
+        settings.urls = sandbox_url
+    if token_file:
+        settings.token_file = str(token_file)
+    try:
+        with open_sandbox(settings, workers=workers) as sb:
+            results = sb.judge_many(requests, progress="judging")
+    except (OSError, ValueError, RemoteSandboxError) as e:  # an unreadable token file, a refused token
+        raise fail(str(e)) from None
     rows = [{**s.model_dump(), **r.model_dump(mode="json")} for s, r in zip(sols, results, strict=True)]
     write_jsonl(out_path, rows)
     _print_summary([(s.language, r.verdict.value) for s, r in zip(sols, results, strict=True)])

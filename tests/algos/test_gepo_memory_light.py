@@ -23,7 +23,10 @@ def _tiny_qwen2(seed: int) -> Qwen2ForCausalLM:
         num_key_value_heads=2,
         max_position_embeddings=64,
         tie_word_embeddings=False,
-        attn_implementation="eager",
+        # Eager attention takes its softmax in float32 even in a float64 model (transformers' eager
+        # path passes dtype=torch.float32), whose rounding on some CPUs depends on the padded row
+        # length; SDPA keeps the whole forward pass in float64.
+        attn_implementation="sdpa",
     )
     return Qwen2ForCausalLM(config).double().eval()  # eval: no dropout, both passes must agree
 
@@ -40,19 +43,21 @@ def _make_sequences(num: int, seed: int) -> list[tuple[torch.Tensor, int]]:
 
 
 def _seq_logps(model: Qwen2ForCausalLM, sequences, indices: torch.Tensor) -> torch.Tensor:
-    """Summed completion log-probs of the chosen sequences, right-padded into one batch. (b,)"""
-    batch = [sequences[i] for i in indices.tolist()]
-    length = max(len(ids) for ids, _ in batch)
-    input_ids = torch.zeros(len(batch), length, dtype=torch.long)  # (b, T)
-    attention = torch.zeros(len(batch), length, dtype=torch.long)
-    completion = torch.zeros(len(batch), length, dtype=torch.bool)
-    for row, (ids, prompt_len) in enumerate(batch):
-        input_ids[row, : len(ids)] = ids
-        attention[row, : len(ids)] = 1
-        completion[row, prompt_len : len(ids)] = True
-    logits = model(input_ids=input_ids, attention_mask=attention).logits  # (b, T, V)
-    mask = completion[:, 1:]
-    token_logps = token_logprobs(logits[:, :-1], input_ids[:, 1:], mask)  # (b, T - 1)
+    """Summed completion log-probs of the chosen sequences, one forward pass each. (b,)
+
+    Each sequence runs alone, unpadded, so its log-prob is the same computation whichever
+    micro-batch it falls in: the comparison below is exact up to float64 summation order on any CPU.
+    Padded batches would add batch-layout-dependent rounding of the model's own kernels, which says
+    nothing about the GEPO gradient.
+    """
+    return torch.cat([_one_seq_logp(model, *sequences[i]) for i in indices.tolist()])
+
+
+def _one_seq_logp(model: Qwen2ForCausalLM, ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
+    logits = model(input_ids=ids[None]).logits  # (1, T, V)
+    mask = torch.zeros(1, len(ids) - 1, dtype=torch.bool)
+    mask[:, prompt_len - 1 :] = True  # predictions of the completion tokens
+    token_logps = token_logprobs(logits[:, :-1], ids[None, 1:], mask)  # (1, T - 1)
     return sequence_logprobs(token_logps, mask)
 
 

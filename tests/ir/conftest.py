@@ -1,4 +1,4 @@
-"""Fixtures for the IR-group tests: one shared sandbox, small C sources, the bundled data."""
+"""Fixtures for the IR-group tests: small C sources, the bundled data."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from ir_cases import MAX_LOOP
 
 from oorl.ir.normalize import normalize_ir
 from oorl.ir.toolchain import compile_one
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    from oorl.sandbox import Sandbox
-
-    with Sandbox(workers=2) as sb:
-        yield sb
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from oorl.ir.sources import CSource
 from oorl.ir.verify import verify_error
 
 
+@pytest.mark.sandbox
 def test_really_equivalent_mutant_is_never_a_loser(sandbox, max_ir_o0):
     """`x > best` -> `x >= best` in a max loop prints the same maximum: no input can witness it."""
     ir, info = max_ir_o0
@@ -37,6 +38,12 @@ def test_really_equivalent_mutant_is_never_a_loser(sandbox, max_ir_o0):
     assert counts["executed"] > counts["witnessed"]  # the survivors were run and not kept
 
 
+OVERFLOW = (
+    '#include <stdio.h>\nint main(void) { int x; scanf("%d", &x); puts(x + 1 > x ? "yes" : "no"); return 0; }'
+)
+
+
+@pytest.mark.sandbox
 @pytest.mark.parametrize(
     ("source", "inputs", "cfg", "reason"),
     [
@@ -45,9 +52,10 @@ def test_really_equivalent_mutant_is_never_a_loser(sandbox, max_ir_o0):
         ('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }', [], {}, "no_inputs"),
         ('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }', ["\n"],
          {"operators": ["phi_swap"], "min_winners": 1}, "no_valid_mutant"),
-        # signed overflow is undefined: -O0 wraps, -O1 folds `x + 1 > x` to true, so the levels disagree
-        ('#include <stdio.h>\nint main(void) { int x; scanf("%d", &x); puts(x + 1 > x ? "yes" : "no"); return 0; }',
-         ["2147483647\n"], {}, "winners_disagree"),
+        # signed overflow is undefined: UBSan drops the input, so no input is left to tell IRs apart...
+        (OVERFLOW, ["2147483647\n"], {}, "source_undefined"),
+        # ...and unchecked, -O0 wraps while -O1 folds `x + 1 > x` to true: the levels disagree
+        (OVERFLOW, ["2147483647\n"], {"sanitize": False}, "winners_disagree"),
     ],
 )  # fmt: skip
 def test_sources_without_a_group_are_skipped_with_a_reason(sandbox, source, inputs, cfg, reason):
@@ -61,6 +69,7 @@ int tri(int n) { int s = 0; for (int i = 1; i <= n; i++) s += i; return s; }
 """
 
 
+@pytest.mark.sandbox
 def test_function_level_group_witnesses_replay(sandbox):
     cfg = IRBuildConfig(function_inputs=12, max_losers=3)
     group = build_group(CSource("fn-small", FUNCS, "functions"), sandbox, cfg)
@@ -95,17 +104,18 @@ def test_config_rejects_inconsistent_sizes_and_unknown_operators():
         IRBuildConfig(operators=["phi_incoming_swap"])
 
 
+@pytest.mark.sandbox
 def test_ir_length_cap_drops_long_winners():
     """`max_ir_chars` keeps sequences short for tiny models; too few winners left skips the source."""
-    from oorl.ir.build import _winners
+    from oorl.ir.winners import winners_for
 
     item = CSource("max", MAX_LOOP, "program", MAX_INPUTS)
-    winners, info = _winners(item, IRBuildConfig())
+    winners, info = winners_for(item, IRBuildConfig())
     longest = max(len(w.ir) for w in winners)
-    capped, _ = _winners(item, IRBuildConfig(max_ir_chars=longest - 1))
+    capped, _ = winners_for(item, IRBuildConfig(max_ir_chars=longest - 1))
     assert len(capped) == len(winners) - 1 and all(len(w.ir) < longest for w in capped)
     assert info.triple == "x86_64-pc-linux-gnu"
-    skipped = _winners(item, IRBuildConfig(max_ir_chars=10))
+    skipped = winners_for(item, IRBuildConfig(max_ir_chars=10))
     assert isinstance(skipped, Skipped) and skipped.reason == "too_few_winners"
 
 
@@ -119,3 +129,30 @@ def test_resume_skips_built_and_skipped_ids_but_retries_infrastructure_failures(
                                                Skipped(id="flaky", reason="sandbox_error")])  # fmt: skip
     assert done_ids(out) == {"built", "broken"}
     assert done_ids(out, include_skipped=False) == {"built"}
+
+
+def test_max_winners_keeps_the_most_levels_then_the_most_distinct():
+    from oorl.ir.schema import Winner
+    from oorl.ir.winners import most_distinct
+
+    body = [f"  %v{i} = add i32 %x, {i}" for i in range(10)]
+    o0 = Winner(ir="\n".join(["define i32 @f() {", *body, "}"]), opt_levels=["O0"])
+    o1 = Winner(ir="\n".join(["define i32 @f() {", *body[:3], "}"]), opt_levels=["O1"])
+    o2 = Winner(ir="\n".join(["define i32 @f() {", *body[:2], "}"]), opt_levels=["O2", "O3"])
+    oz = Winner(ir="\n".join(["define i32 @f() {", "  ret i32 0", "}"]), opt_levels=["Oz"])
+    ws = [o0, o1, o2, oz]
+    # O1 is a near copy of O2/O3, which stands for two levels: O1 goes, not Oz (the last in level order)
+    assert most_distinct(ws, 3) == [o0, o2, oz]
+    assert most_distinct(ws, 2) == [o0, o2]  # O2/O3 covers the most levels; O0 is the farthest from it
+    assert most_distinct(ws, 4) == ws and most_distinct(ws, 9) == ws
+
+
+@pytest.mark.sandbox
+def test_max_winners_drops_the_level_nearest_another_on_real_ir():
+    from oorl.ir.winners import winners_for
+
+    item = CSource("max", MAX_LOOP, "program", MAX_INPUTS)
+    all_winners, _ = winners_for(item, IRBuildConfig(max_winners=6))
+    assert [w.opt_levels for w in all_winners] == [["O0"], ["O1"], ["O2", "O3", "Os"], ["Oz"]]
+    kept, _ = winners_for(item, IRBuildConfig(max_winners=3))
+    assert [w.opt_levels for w in kept] == [["O0"], ["O2", "O3", "Os"], ["Oz"]]  # -O1 ~ -O2, dropped

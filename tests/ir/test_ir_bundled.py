@@ -58,6 +58,7 @@ def test_bundled_group_shape(group):
             assert w.stdin in src.inputs
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("gid", ["ir-max", "fn-real"])
 def test_bundled_witnesses_replay_and_winners_match_the_source(sandbox, gid):
     (group,) = [g for g in GROUPS if g.id == gid]

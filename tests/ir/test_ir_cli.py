@@ -2,12 +2,15 @@
 
 import json
 
+import pytest
 from ir_cases import FIXTURES
 from typer.testing import CliRunner
 
 from oorl.ir.cli import app
 from oorl.ir.schema import IRGroup
 from oorl.jsonl import read_jsonl
+
+pytestmark = pytest.mark.sandbox
 
 runner = CliRunner()
 

@@ -1,5 +1,7 @@
 import subprocess
 
+import pytest
+
 from oorl.ir.drivers import args_stdin, callable_functions, has_main, make_driver, make_inputs
 
 SOURCE = """#include <stdlib.h>
@@ -21,6 +23,7 @@ def test_only_non_static_scalar_functions_are_callable():
     assert not has_main(SOURCE) and has_main("int main(void) { return 0; }")
 
 
+@pytest.mark.sandbox
 def test_driver_is_valid_c_against_the_source():
     driver = make_driver(callable_functions(SOURCE))
     for name in ("gcd", "lerp", "popcount", "upper"):

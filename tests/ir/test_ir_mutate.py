@@ -56,6 +56,7 @@ def test_operator_edits_one_line(op, line, expected):
     assert op(line) == expected
 
 
+@pytest.mark.sandbox
 def test_mutants_edit_exactly_one_line_and_name_the_function(max_ir_o0):
     ir, _ = max_ir_o0
     ms = list(mutants(ir))
@@ -69,6 +70,7 @@ def test_mutants_edit_exactly_one_line_and_name_the_function(max_ir_o0):
         assert len(new) == len(lines) - (1 if m.site.after == "" else 0)
 
 
+@pytest.mark.sandbox
 def test_all_mutants_of_real_programs_verify():
     """Validity as measured in IR_PIPELINE.md: every operator here keeps the IR valid."""
     tried, valid = Counter(), Counter()
@@ -81,6 +83,7 @@ def test_all_mutants_of_real_programs_verify():
     assert set(tried) >= set(OPERATORS) - {"select_swap"}
 
 
+@pytest.mark.sandbox
 def test_interleave_is_deterministic_and_rotates_operators(max_ir_o0):
     ms = list(mutants(max_ir_o0[0]))
     a, b = interleave_by_operator(ms, seed=3), interleave_by_operator(ms, seed=3)

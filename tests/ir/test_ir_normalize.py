@@ -1,5 +1,6 @@
 import subprocess
 
+import pytest
 from ir_cases import MAX_LOOP
 
 from oorl.ir.normalize import normalize_ir, restore_header, strip_comment
@@ -63,6 +64,7 @@ def test_restore_header_puts_layout_and_triple_back():
     assert normalize_ir(restored) == (text, info)
 
 
+@pytest.mark.sandbox
 def test_every_level_normalises_to_valid_smaller_ir():
     outs = compile_levels(MAX_LOOP, ["O0", "O1", "O2", "O3", "Os", "Oz"])
     texts = {}
@@ -76,6 +78,7 @@ def test_every_level_normalises_to_valid_smaller_ir():
     assert 3 <= len(set(texts.values())) <= 5
 
 
+@pytest.mark.sandbox
 def test_o0_with_and_without_optnone_normalise_equal():
     argv = ["clang-14", "-S", "-emit-llvm", "-fno-discard-value-names", "-O0", "-x", "c", "-", "-o", "-"]
     plain = subprocess.run(argv, input=MAX_LOOP, capture_output=True, text=True, check=True).stdout

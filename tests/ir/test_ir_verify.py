@@ -1,3 +1,5 @@
+import pytest
+
 from oorl.ir.toolchain import llvm_as_verifies
 from oorl.ir.verify import llvm_version, verify_error
 
@@ -17,6 +19,7 @@ def test_verify_accepts_valid_and_rejects_invalid_ir():
     assert verify_error(BAD_DOMINANCE) is not None  # parses, fails the verifier
 
 
+@pytest.mark.sandbox
 def test_in_process_and_subprocess_verification_agree():
     for text in (GOOD, BAD_DOMINANCE, "define i32 @f( {"):
         assert (verify_error(text) is None) == llvm_as_verifies(text)

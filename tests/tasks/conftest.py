@@ -1,4 +1,4 @@
-"""Fixtures for the task tests: the copied hub fixtures and one sandbox pool for the session."""
+"""Fixtures for the task tests: the copied hub fixtures."""
 
 from __future__ import annotations
 
@@ -12,11 +12,3 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    from oorl.sandbox import Sandbox
-
-    with Sandbox(workers=2) as sb:
-        yield sb

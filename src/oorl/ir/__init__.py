@@ -7,8 +7,9 @@ that provably behave differently (losers, each with a witness input).
     with Sandbox() as sb:
         result = build_group(next(from_problems("problems.jsonl")), sb, IRBuildConfig())  # IRGroup | Skipped
 
-Modules: toolchain (clang: the only subprocess), normalize, verify (llvmlite, in process), mutate,
-drivers (function-level sources), execute (runs in the sandbox), build, replay, stats, sources, cli.
+Modules: toolchain (clang: the only subprocess), normalize, verify (llvmlite, in process), winners,
+mutate, drivers (function-level sources), execute (runs in the sandbox), reference (the source's
+behaviour, sanitizer-checked), losers (witnesses that hold up), build, replay, stats, sources, cli.
 Names are imported lazily so that `oorl --help` does not load the pipeline.
 """
 

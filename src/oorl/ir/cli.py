@@ -37,6 +37,15 @@ def build(
     input_timeout: Annotated[
         float, typer.Option(help="seconds per input before a run counts as a hang")
     ] = 1.0,
+    witness_runs: Annotated[
+        int, typer.Option(help="re-executions of each witness; every one must reproduce it")
+    ] = 2,
+    sanitize: Annotated[
+        bool, typer.Option(help="drop inputs on which the source has undefined behaviour")
+    ] = True,
+    exit_code_losers: Annotated[
+        bool, typer.Option(help="keep losers that differ only in main's exit status")
+    ] = False,
     seed: Annotated[int, typer.Option(help="mutant sampling and driver inputs")] = 0,
     workers: Annotated[int | None, typer.Option(help="sandbox workers (default: one per core)")] = None,
     retry_skipped: Annotated[bool, typer.Option(help="retry sources listed in the skipped sidecar")] = False,
@@ -57,7 +66,8 @@ def build(
         cfg = IRBuildConfig(
             max_winners=max_winners, max_losers=max_losers, min_winners=min_winners, min_losers=min_losers,
             max_mutants_run=max_mutants_run, max_ir_chars=max_ir_chars, function_inputs=function_inputs,
-            input_timeout_s=input_timeout, seed=seed,
+            input_timeout_s=input_timeout, witness_runs=witness_runs, sanitize=sanitize,
+            exit_code_losers=exit_code_losers, seed=seed,
         )  # fmt: skip
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -130,15 +140,17 @@ def stats(
         "valid%",
         "run",
         "witnessed",
+        "unconfirmed",
         "ineq%",
-        "out/crash/hang",
+        "out/exit/crash/hang",
         "losers",
     ):
         table.add_column(col, justify="left" if col == "operator" else "right")
     for op, c in sorted(s.operators.items()):
-        kinds = "/".join(str(c.kinds.get(k, 0)) for k in ("output", "crash", "timeout"))
+        kinds = "/".join(str(c.kinds.get(k, 0)) for k in ("output", "exit_code", "crash", "timeout"))
         table.add_row(op, str(c.attempted), str(c.valid), rate(c.valid, c.attempted), str(c.executed),
-                      str(c.witnessed), rate(c.witnessed, c.executed), kinds, str(s.losers_by_operator[op]))  # fmt: skip
+                      str(c.witnessed), str(sum(c.unconfirmed.values())), rate(c.witnessed, c.executed), kinds,
+                      str(s.losers_by_operator[op]))  # fmt: skip
     console = Console()
     console.print(table)
     per = (lambda n: f"{n / s.groups:.1f}") if s.groups else (lambda n: "-")

@@ -17,7 +17,9 @@ class IRBuildConfig(BaseModel):
 
     opt_levels: list[OptLevel] = Field(list(ALL_LEVELS), description="clang levels compiled into winners")
     max_winners: int = Field(
-        4, ge=1, description="most winners kept per group (fewest opt levels dropped first)"
+        4,
+        ge=1,
+        description="most winners kept per group (fewest opt levels dropped first, then the least distinct)",
     )
     max_losers: int = Field(4, ge=1, description="most witnessed losers kept per group")
     min_winners: int = Field(2, ge=1, description="fewer distinct winners than this: the source is skipped")
@@ -32,6 +34,18 @@ class IRBuildConfig(BaseModel):
     function_inputs: int = Field(32, ge=1, description="generated driver inputs per function-level source")
     input_timeout_s: float = Field(
         1.0, gt=0, description="wall seconds one input may run before it counts as a hang"
+    )
+    witness_runs: int = Field(
+        2, ge=2, description="re-executions of each witness at build time; every one must reproduce the first"
+    )
+    hang_margin: float = Field(
+        5.0, ge=5.0, description="a hang counts only where the source takes under input_timeout_s / this"
+    )
+    sanitize: bool = Field(
+        True, description="drop inputs on which the source has undefined behaviour (UBSan, ASan, MSan)"
+    )
+    exit_code_losers: bool = Field(
+        False, description="keep losers that differ only in main's exit status (witness kind exit_code)"
     )
     compile_timeout_s: float = Field(30.0, gt=0, description="wall seconds for one clang call")
     run_time_s: float = Field(60.0, gt=0, description="sandbox wall limit for one program on all its inputs")

@@ -8,7 +8,8 @@
 
 Winners are IRs equivalent to the source (distinct normalised outputs of clang at -O0..-Oz); losers
 are one-site mutants of a winner that provably behave differently: each carries a witness input on
-which its output differs from the source's, or it crashes, or it hangs (paper/IR_PIPELINE.md).
+which its output differs from the source's, or it crashes, or it hangs (paper/IR_PIPELINE.md), seen
+`runs` times alike at build time, on an input where the source has no undefined behaviour.
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ class Witness(BaseModel):
     args: list[str] | None = Field(None, description="[function, arg1, ...] (function-level sources)")
     expected: str = Field(description="the source's stdout on this input")
     observed: str = Field(description="the loser's stdout on this input (up to where it stopped)")
-    kind: Literal["output", "crash", "timeout"] = Field(
-        description="output: different stdout, same exit; crash: different exit status; timeout: hang"
+    kind: Literal["output", "exit_code", "crash", "timeout"] = Field(
+        description="output: different stdout; exit_code: same stdout, another exit status from a normal "
+        "exit (main's return value); crash: killed by a signal; timeout: hangs where the source is fast"
+    )
+    runs: int = Field(
+        1,
+        ge=1,
+        description="times the loser was seen to differ this way at build time (1: files built before re-execution)",
     )
 
     @model_validator(mode="after")
@@ -108,6 +115,11 @@ class OperatorCounts(BaseModel):
     valid: int = 0
     executed: int = 0
     witnessed: int = 0
+    unconfirmed: dict[str, int] = Field(
+        default_factory=dict,
+        description="differences that did not hold up, by why: not_reproduced (a rerun behaved otherwise), "
+        "slow_source (a hang where the source takes over input_timeout_s / hang_margin)",
+    )
     kinds: dict[str, int] = Field(default_factory=dict, description="witness kind -> count")
 
 

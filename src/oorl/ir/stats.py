@@ -35,6 +35,8 @@ class GroupStats:
             t.valid += c.valid
             t.executed += c.executed
             t.witnessed += c.witnessed
+            for k, v in c.unconfirmed.items():
+                t.unconfirmed[k] = t.unconfirmed.get(k, 0) + v
             for k, v in c.kinds.items():
                 t.kinds[k] = t.kinds.get(k, 0) + v
 
