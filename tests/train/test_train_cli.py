@@ -5,6 +5,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 SMALL = [
     "sft.steps=3",
     "steps=2",

@@ -180,6 +180,8 @@ def test_cli_rejects_a_bad_config_before_loading_any_model(tmp_path):
 TINY = sorted(p for p in SHIPPED if p.name == "tiny_cpu.yaml" or p.name.endswith("_tiny.yaml"))
 
 
+@pytest.mark.sandbox
+@pytest.mark.slow
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.name)
 def test_tiny_config_runs_two_steps(path, tmp_path, tiny_model_dir):
     """Each CPU recipe trains for 2 steps as shipped (short completions from the test's tiny model)."""

@@ -247,7 +247,7 @@ def render(result: dict) -> str:
     head = ["engine", "params", "grads", "optim", "ref", "activ", "KV", "total GiB", "fits"]
     lines = [
         f"{result['parameters'] / 1e9:.2f} B parameters; {result['gpus']} GPU(s) of {result['gpu_mem_gb']:g} GiB",
-        "  ".join(f"{h:>10}" if i else f"{h:<34}" for i, h in enumerate(head)),
+        "  ".join(f"{h:>10}" if i else f"{h:<44}" for i, h in enumerate(head)),
     ]
     for r in result["rows"]:
         cells = [
