@@ -38,7 +38,7 @@ def main(out: str, data_dir: str, model_dir: str, engine: str, *sets: str) -> No
             *sets,
         ],
     )
-    dist = init_distributed(force=engine == "deepspeed")
+    dist = init_distributed(force=engine != "ddp")
 
     def fresh():
         torch.manual_seed(0)

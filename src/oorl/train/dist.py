@@ -89,7 +89,7 @@ def rank_device(local_rank: int) -> torch.device:
 def init_distributed(*, force: bool = False) -> Dist:
     """Join the process group the launcher describes in the environment (nccl on CUDA, gloo on CPU).
 
-    `force` makes a group of one when no launcher set one up (DeepSpeed needs a process group even
+    `force` makes a group of one when no launcher set one up (FSDP and DeepSpeed need a process group even
     for a single process).
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))

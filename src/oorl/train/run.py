@@ -142,7 +142,7 @@ def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, cl
 
     t_start = time.perf_counter()
     configure_threads(cfg)
-    dist = init_distributed(force=cfg.train.engine == "deepspeed")
+    dist = init_distributed(force=cfg.train.engine != "ddp")  # FSDP and DeepSpeed need a group, even of one
     closers.append(lambda: shutdown(dist))
     if dist.device.type == "cuda" and cfg.train.check_memory:
         from oorl.train.plan import check_fits
