@@ -33,7 +33,7 @@ def build_model(cfg, out: Path) -> str:
 
 def ours(cfg, model_path: str, tasks, sandbox, steps: int, warmup: int) -> list[dict]:
     from oorl.rollout import make_backend
-    from oorl.train.model import Reference, load_model
+    from oorl.train.model import load_model
     from oorl.train.recipe import OORLTrainer
     from oorl.train.run import default_reward_fn
 
@@ -43,8 +43,7 @@ def ours(cfg, model_path: str, tasks, sandbox, steps: int, warmup: int) -> list[
         cfg,
         model=model,
         tokenizer=tok,
-        reference=Reference(model, lora=False),
-        backend=make_backend("hf", model, tok),
+        backend=lambda engine: make_backend("hf", engine.module, tok),
         tasks=tasks,
         ir_groups=None,
         reward_fn=default_reward_fn(sandbox),

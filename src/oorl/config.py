@@ -40,7 +40,17 @@ class ModelSettings(_Group):
     name_or_path: str = Field(
         "tiny", description="HF hub id or local directory; 'tiny' builds the tiny model into <out>/tiny-model"
     )
-    dtype: Dtype = Field("float32", description="parameter dtype for the policy and the reference")
+    dtype: Dtype = Field(
+        "float32", description="compute dtype of the forward and backward passes, and of the reference"
+    )
+    master_dtype: Dtype = Field(
+        "float32",
+        description="dtype of the trained parameters and optimizer state (float32 masters keep small updates)",
+    )
+    chat_template_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="extra arguments of every apply_chat_template call (Qwen3: {enable_thinking: false})",
+    )
     gradient_checkpointing: bool = Field(
         False, description="recompute activations in backward to save memory"
     )
@@ -114,14 +124,22 @@ class DataSettings(_Group):
         le=1.0,
         description="share of training problems used for SFT; below 1 the rest (disjoint) are the RL prompts",
     )
-    max_prompt_tokens: int = Field(1024, ge=16, description="prompts longer than this are dropped")
+    max_prompt_tokens: int = Field(
+        1024,
+        ge=16,
+        description="translation tasks whose rendered prompt is longer are dropped (counted in the log)",
+    )
     humaneval_x: str | None = Field(
         None, description="HumanEval-X directory to add to SFT pairs; None = not used"
     )
     ir_groups: str | None = Field(
         None, description="IR-group JSONL; None = the bundled one (built when missing)"
     )
-    max_ir_tokens: int = Field(1024, ge=16, description="IR completions are truncated to this many tokens")
+    max_ir_tokens: int = Field(
+        1024,
+        ge=16,
+        description="IR groups whose prompt plus longest winner or loser is longer are dropped (counted in the log)",
+    )
 
     @model_validator(mode="after")
     def _known_languages(self) -> DataSettings:
@@ -147,6 +165,12 @@ class RolloutSettings(_Group):
     )
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass")
     max_new_tokens: int = Field(1024, ge=1, description="longest completion")
+    generation_batch_size: int | None = Field(
+        None, ge=1, description="most sequences (prompts x samples) per generate call; None: all of a rank's"
+    )
+    gpu_memory_utilization: float = Field(
+        0.4, gt=0.0, lt=1.0, description="vllm only: share of GPU memory the engine may take"
+    )
 
 
 class OnPolicySettings(_Group):
@@ -158,7 +182,10 @@ class OnPolicySettings(_Group):
     kl_coef: float = Field(0.01, ge=0.0, description="per-token KL penalty folded into the reward")
     kl_estimator: Literal["k1", "k2", "k3"] = Field("k1", description="KL estimator of the in-reward penalty")
     clip_eps: float = Field(0.2, gt=0.0, lt=1.0, description="PPO clip range eps")
-    ppo_epochs: int = Field(1, ge=1, description="passes (each an optimizer step) over one rollout batch")
+    ppo_epochs: int = Field(1, ge=1, description="passes over one rollout batch")
+    mini_batches: int = Field(
+        1, ge=1, description="mini-batches per pass; each is one optimizer step (so the PPO clip can act)"
+    )
     micro_batch_size: int = Field(8, ge=1, description="sequences per forward/backward on a rank")
     aggregation: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"] = Field(
         "token-mean", description="how the per-token loss is reduced (normalised over the whole step)"
@@ -205,8 +232,30 @@ class SFTSettings(_Group):
 
 
 class CheckpointSettings(_Group):
-    every: int = Field(50, ge=1, description="save every this many optimizer steps (and at the end)")
+    every: int = Field(50, ge=1, description="save every this many OORL steps (and at the end)")
     keep_last: int = Field(2, ge=1, description="older step checkpoints are deleted")
+    export_dtype: Dtype = Field(
+        "float32", description="dtype of the weights in step checkpoints and <out>/final-model"
+    )
+
+
+class EngineSettings(_Group):
+    """How the model is spread over ranks (oorl.train.engine)."""
+
+    engine: Literal["ddp", "fsdp", "deepspeed"] = Field(
+        "ddp", description="ddp: full replicas; fsdp: PyTorch FSDP2 fully_shard; deepspeed: ZeRO"
+    )
+    zero_stage: Literal[1, 2, 3] = Field(2, description="deepspeed only: ZeRO stage (the paper: 2)")
+    offload_optimizer: bool = Field(
+        False, description="deepspeed: optimizer state and step on the CPU (the paper); fsdp: CPUOffload"
+    )
+    offload_params: bool = Field(False, description="deepspeed ZeRO-3 / fsdp: parameters on the CPU")
+    check_memory: bool = Field(
+        True, description="on GPUs, refuse a run that `oorl plan` says does not fit, before loading weights"
+    )
+    deepspeed_config: str | None = Field(
+        None, description="deepspeed only: a JSON file of extra settings, merged under the ones derived here"
+    )
 
 
 class LogSettings(_Group):
@@ -225,18 +274,29 @@ class EvalSettings(_Group):
 
 
 class TrainConfig(_Group):
-    """One OORL run: L = w_rl * L_OnP + w_gepo * L_GEPO per optimizer step (paper eq. 1)."""
+    """One OORL run: `steps` OORL steps of L = w_rl * L_OnP + w_gepo * L_GEPO (paper eq. 1).
+
+    One OORL step = one on-policy rollout batch + one IR batch. The rollout batch is learned in
+    `onpolicy.ppo_epochs` passes of `onpolicy.mini_batches` mini-batches, each mini-batch one
+    optimizer step (1 x 1 by default: one optimizer step per OORL step). The IR batch's gradient
+    joins the first of those optimizer steps only, so every IR batch is applied once. The
+    learning-rate schedule counts optimizer steps.
+    """
 
     seed: int = Field(0, description="seed of python, numpy and torch (and sampling)")
-    steps: int = Field(100, ge=1, description="OORL optimizer steps")
+    epochs: int = Field(1, ge=1, description="passes over the RL tasks (IR groups if on-policy is off)")
+    steps: int | None = Field(
+        None, ge=1, description="OORL steps; None: derived from epochs, the task count and prompts_per_step"
+    )
     out: str = Field("runs/oorl", description="output folder: checkpoints, logs, report")
     threads: int | None = Field(
         None, ge=1, description="torch intra-op threads (None: leave torch's default)"
     )
     sandbox_workers: int | None = Field(
-        None, ge=1, description="parallel sandbox runs (None: the core count)"
+        None, ge=1, description="parallel sandbox runs per rank (None: the cores shared among a node's ranks)"
     )
     model: ModelSettings = Field(default_factory=ModelSettings, description="policy / reference model")
+    train: EngineSettings = Field(default_factory=EngineSettings, description="distribution engine")
     tiny: TinyModelSettings = Field(default_factory=TinyModelSettings, description="the built tiny model")
     data: DataSettings = Field(default_factory=DataSettings, description="translation tasks and IR groups")
     rollout: RolloutSettings = Field(default_factory=RolloutSettings, description="sampling")
@@ -264,10 +324,33 @@ class TrainConfig(_Group):
             raise ValueError("model.lora.enabled with model.name_or_path='tiny': train the tiny model fully")
         if self.preference.kind == "dpo" and self.preference.memory_light:
             raise ValueError("preference.memory_light applies to GEPO only (preference.kind='gepo')")
+        if self.preference.memory_light and self.model.lora.enabled and self.model.lora.dropout > 0:
+            # its gradient is exact only if the two forward passes agree; dropout draws new masks
+            raise ValueError(
+                "preference.memory_light needs a deterministic forward pass: set model.lora.dropout to 0"
+            )
+        m = self.model
+        if m.master_dtype != "float32" and m.master_dtype != m.dtype:
+            raise ValueError(
+                f"model.master_dtype={m.master_dtype!r} with model.dtype={m.dtype!r}: masters are float32 or the compute dtype"
+            )
+        if m.dtype == "float16" and m.master_dtype == "float32":
+            raise ValueError("model.dtype float16 over float32 masters needs loss scaling: use bfloat16")
+        if self.train.engine != "ddp" and m.lora.enabled:
+            raise ValueError(f"model.lora.enabled with train.engine={self.train.engine!r}: use engine ddp")
+        if self.train.engine == "deepspeed" and m.master_dtype != "float32":
+            raise ValueError("train.engine deepspeed keeps float32 masters: set model.master_dtype float32")
+        if self.train.engine != "deepspeed" and self.train.deepspeed_config:
+            raise ValueError("train.deepspeed_config is read by train.engine=deepspeed only")
         return self
 
     def world_batch_check(self, world_size: int) -> None:
         """Raise when the global batch does not split evenly over `world_size` ranks."""
+        rows = self.rollout.prompts_per_step // world_size * self.rollout.group_size
+        if self.onpolicy.enabled and rows % self.onpolicy.mini_batches:
+            raise ValueError(
+                f"{rows} rollouts per rank do not split into onpolicy.mini_batches={self.onpolicy.mini_batches}"
+            )
         if self.rollout.prompts_per_step % world_size:
             raise ValueError(
                 f"rollout.prompts_per_step={self.rollout.prompts_per_step} does not split over {world_size} ranks"

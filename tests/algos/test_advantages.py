@@ -67,9 +67,38 @@ def test_reinforce_pp_baseline_by_hand():
     torch.testing.assert_close(adv, _per_sample([math.sqrt(2), -math.sqrt(2), 0.0, 0.0]))
 
 
-def test_rloo_by_hand():
-    """R_i - mean of the other G - 1 = 1 sample: (1 - 0, 0 - 1 | 1 - 1, 1 - 1) = (1, -1 | 0, 0)."""
-    torch.testing.assert_close(rloo(GROUP_R, GROUP_MASK, group_size=2), _per_sample([1.0, -1.0, 0.0, 0.0]))
+def test_rloo_by_hand_is_whitened_as_openrlhf():
+    """OpenRLHF's `rloo`: shape, then whiten over every token (only group_norm and dr_grpo skip it).
+    G = 3, R = (1, 0, 0 | 1, 1, 0), completion lengths (1, 2, 1 | 1, 1, 3), no KL.
+    Leave-one-out: sample i gets R_i - (sum_G - R_i) / 2:
+      group 1: 1 - 0 = 1, 0 - 0.5 = -0.5, -0.5;  group 2: 1 - 0.5 = 0.5, 0.5, 0 - 1 = -1.
+    Per token (the return-to-go of a final reward is that reward on every token of the sample):
+      1 | -0.5 -0.5 | -0.5 | 0.5 | 0.5 | -1 -1 -1   (9 tokens)
+    mean = (1 - 1.5 + 1 - 3) / 9 = -2.5 / 9 = -0.27778
+    var = mean of squares - mean^2 = (1 + 3 * 0.25 + 2 * 0.25 + 3) / 9 - 0.07716 = 0.50617
+    A = (x + 0.27778) / 0.71146: 1 -> 1.79600, -0.5 -> -0.31235, 0.5 -> 1.09322, -1 -> -1.01513.
+    Unwhitened (this estimator before) the first token would be 1.0: a difference of 0.80."""
+    R = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    lengths = torch.tensor([1, 2, 1, 1, 1, 3])
+    mask = torch.arange(3)[None, :] < lengths[:, None]
+    adv = rloo(R, mask, group_size=3)
+    mean = -2.5 / 9
+    std = math.sqrt((1 + 0.75 + 0.5 + 3) / 9 - mean**2)
+    w = lambda x: (x - mean) / std  # noqa: E731
+    expected = torch.tensor(
+        [
+            [w(1.0), 0, 0],
+            [w(-0.5), w(-0.5), 0],
+            [w(-0.5), 0, 0],
+            [w(0.5), 0, 0],
+            [w(0.5), 0, 0],
+            [w(-1.0), w(-1.0), w(-1.0)],
+        ]
+    )
+    torch.testing.assert_close(adv, expected)
+    assert adv[:, 0].tolist() == pytest.approx(
+        [1.79600, -0.31235, -0.31235, 1.09322, 1.09322, -1.01513], abs=1e-4
+    )
 
 
 def test_grpo_by_hand():

@@ -192,3 +192,13 @@ def test_gepo_validates_its_inputs():
         )
     with pytest.raises(ValueError, match="variance"):
         gepo_loss(r, ref, torch.tensor([True, False, True]), torch.tensor([1, 1, 1]), variance="unbiased")
+
+
+def test_dpo_pairs_are_every_winner_loser_pair_of_a_group():
+    """Groups 7 (W W L) and 3 (W L L), interleaved: 2 x 1 + 1 x 2 = 4 pairs, none across groups."""
+    from oorl.algos import dpo_pairs
+
+    winner = torch.tensor([True, True, True, False, False, False])
+    group = torch.tensor([7, 7, 3, 7, 3, 3])
+    w, l_ = dpo_pairs(winner, group)
+    assert sorted(zip(w.tolist(), l_.tolist(), strict=True)) == [(0, 3), (1, 3), (2, 4), (2, 5)]

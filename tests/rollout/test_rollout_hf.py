@@ -96,3 +96,35 @@ def test_training_logprobs_match_sampling_logprobs(tiny, temperature):
     with torch.no_grad():
         got = completion_logprobs(model, batch, temperature=temperature)
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_generation_batch_size_bounds_each_generate_call(tiny, monkeypatch):
+    """2 prompts x 3 samples with generation_batch_size=4: two generate calls (4 + 2 sequences),
+    the same greedy completions as one call, in the same prompt-major order."""
+    model, tok = tiny
+    prompts = [
+        tok.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True, tokenize=False)
+        for c in ("a", "print(x * 3 + 1)")
+    ]
+    calls = []
+    original = model.generate
+
+    def spy(**kwargs):
+        calls.append(kwargs["input_ids"].shape[0])
+        return original(**kwargs)
+
+    monkeypatch.setattr(model, "generate", spy)
+    whole = make_backend("hf", model, tok).generate(prompts, n=1, greedy=True, max_new_tokens=8)
+    assert calls == [2]
+    calls.clear()
+    chunked = make_backend("hf", model, tok, generation_batch_size=1).generate(
+        prompts, n=1, greedy=True, max_new_tokens=8
+    )
+    assert calls == [1, 1] and chunked.texts == whole.texts
+    calls.clear()
+    sampled = make_backend("hf", model, tok, generation_batch_size=4).generate(prompts, n=3, max_new_tokens=8)
+    assert calls == [4, 2] and sampled.completion_ids.shape[0] == 6
+    assert torch.equal(sampled.prompt_ids[3], sampled.prompt_ids[5])
+    for i in range(6):
+        kept = sampled.completion_ids[i][sampled.completion_mask[i]]
+        assert sampled.texts[i] == tok.decode(kept, skip_special_tokens=True)

@@ -5,6 +5,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 SMALL = [
     "sft.steps=3",
     "steps=2",
@@ -20,7 +24,7 @@ SMALL = [
     "tiny.intermediate_size=64",
     "tiny.num_heads=2",
     "tiny.num_kv_heads=1",
-    "data.max_ir_tokens=32",
+    "data.max_ir_tokens=2048",
     "preference.groups_per_step=1",
     "log.progress=false",
 ]

@@ -3,13 +3,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from oorl.config import ConfigError, TrainConfig, apply_overrides, dump_config, load_config
 from oorl.train.demo import demo_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.name.startswith("accelerate"))
+SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
 
 
 def test_every_shipped_recipe_is_found():
@@ -68,18 +67,63 @@ def test_ablations_differ_only_in_the_preference_kind():
     }
 
 
-def test_tiny_cpu_yaml_is_the_demo_default():
-    assert load_config(ROOT / "configs" / "tiny_cpu.yaml") == demo_config()
+def test_the_demo_defaults_live_in_one_file():
+    """configs/tiny_cpu.yaml is the packaged file `oorl demo` reads, not a copy of it."""
+    from oorl.train.data import bundled_path
+
+    assert (ROOT / "configs" / "tiny_cpu.yaml").resolve() == bundled_path(
+        "configs", "tiny_cpu.yaml"
+    ).resolve()
+    assert demo_config(["steps=7"]).steps == 7 and demo_config().out == "runs/demo"
 
 
-def test_deepspeed_config_is_zero2_with_cpu_offload():
+def test_paper_deepspeed_config_is_zero2_with_cpu_offload_and_bf16(tmp_path):
+    """The DeepSpeed config the paper recipe hands to deepspeed.initialize, with a user file's
+    extra settings merged under ours."""
     import json
 
-    ds = json.loads((ROOT / "configs" / "deepspeed_zero2_offload.json").read_text())
-    assert ds["zero_optimization"]["stage"] == 2
-    assert ds["zero_optimization"]["offload_optimizer"]["device"] == "cpu"
-    acc = yaml.safe_load((ROOT / "configs" / "accelerate_zero2_offload.yaml").read_text())
-    assert acc["distributed_type"] == "DEEPSPEED"
+    from oorl.train.engine import deepspeed_config
+
+    extra = tmp_path / "ds.json"
+    extra.write_text(json.dumps({"zero_optimization": {"stage": 3, "reduce_bucket_size": 5e8}, "foo": 1}))
+    cfg = load_config(ROOT / "configs" / "paper_qwen3_8b.yaml", [f"train.deepspeed_config={extra}"])
+    ds = deepspeed_config(cfg, "cuda")
+    assert ds["zero_optimization"]["stage"] == 2  # ours wins over the file's
+    assert ds["zero_optimization"]["offload_optimizer"] == {"device": "cpu", "pin_memory": True}
+    assert ds["zero_optimization"]["reduce_bucket_size"] == 5e8 and ds["foo"] == 1
+    assert ds["bf16"] == {"enabled": True} and ds["gradient_clipping"] == 1.0
+    assert (cfg.model.dtype, cfg.model.master_dtype, cfg.checkpoint.export_dtype) == (
+        "bfloat16",
+        "float32",
+        "bfloat16",
+    )
+    assert cfg.model.chat_template_kwargs == {"enable_thinking": False}
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (
+            [
+                "preference.memory_light=true",
+                "model.name_or_path=x",
+                "model.lora.enabled=true",
+                "model.lora.dropout=0.1",
+            ],
+            "deterministic",
+        ),
+        (["model.dtype=bfloat16", "model.master_dtype=float16"], "master_dtype"),
+        (["model.dtype=float16"], "loss scaling"),
+        (
+            ["train.engine=deepspeed", "model.dtype=bfloat16", "model.master_dtype=bfloat16"],
+            "float32 masters",
+        ),
+        (["train.engine=fsdp", "model.name_or_path=x", "model.lora.enabled=true"], "engine ddp"),
+    ],
+)
+def test_inconsistent_settings_are_refused(sets, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, sets)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +180,8 @@ def test_cli_rejects_a_bad_config_before_loading_any_model(tmp_path):
 TINY = sorted(p for p in SHIPPED if p.name == "tiny_cpu.yaml" or p.name.endswith("_tiny.yaml"))
 
 
+@pytest.mark.sandbox
+@pytest.mark.slow
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.name)
 def test_tiny_config_runs_two_steps(path, tmp_path, tiny_model_dir):
     """Each CPU recipe trains for 2 steps as shipped (short completions from the test's tiny model)."""

@@ -3,8 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
+
+pytestmark = [pytest.mark.slow]
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 COMPARED = (

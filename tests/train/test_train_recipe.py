@@ -108,8 +108,36 @@ def test_policy_logprobs_are_taken_at_the_rollout_temperature(data_dir, tiny_mod
     mask = exp.rollout.completion_mask
     torch.testing.assert_close(exp.old_logp[:, : mask.shape[1]] * mask, tempered * mask, atol=1e-5, rtol=1e-5)
     assert not torch.allclose(plain * mask, tempered * mask, atol=1e-3)
-    metrics = trainer.onpolicy_backward(exp)
-    assert metrics["approx_kl"] == pytest.approx(0.0, abs=1e-6) and metrics["clip_frac"] == 0.0
+    sums = trainer.onpolicy_backward(exp)
+    assert sums["approx_kl"] == pytest.approx(0.0, abs=1e-6) and sums["clipped"] == 0.0 and sums["tokens"] > 0
+
+
+def test_mini_batches_make_optimizer_steps_so_the_clip_acts(data_dir, tiny_model_dir, tmp_path):
+    """2 epochs x 2 mini-batches = 4 optimizer steps per OORL step: from the second on, the policy
+    has moved away from the rollout policy, so ratios leave [1 - eps, 1 + eps] and the clip acts.
+    The IR batch's GEPO gradient joins the first optimizer step only."""
+    cfg = _cfg(
+        data_dir,
+        tmp_path,
+        "onpolicy.ppo_epochs=2",
+        "onpolicy.mini_batches=2",
+        "onpolicy.clip_eps=0.05",
+        "optim.lr=3e-2",
+        "optim.warmup_ratio=0.0",
+        "optim.schedule=constant",
+    )
+    torch.manual_seed(0)
+    trainer = make_trainer(cfg, tiny_model_dir)
+    calls = []
+    original = trainer.preference_backward
+    trainer.preference_backward = lambda ir: calls.append(1) or original(ir)
+    metrics = trainer.step()
+    assert metrics["clip_frac"] > 0, metrics
+    assert trainer.engine.scheduler.last_epoch == 4  # optimizer steps taken
+    assert len(calls) == 1 and "gepo_loss" in metrics
+    # one OORL step with the default 1 x 1: one optimizer step, ratios all 1, nothing clipped
+    one = make_trainer(_cfg(data_dir, tmp_path, "optim.lr=3e-2", "onpolicy.clip_eps=0.05"), tiny_model_dir)
+    assert one.step()["clip_frac"] == 0.0 and one.engine.scheduler.last_epoch == 1
 
 
 def test_reference_stays_frozen_while_the_policy_moves(data_dir, tiny_model_dir, tmp_path):

@@ -5,7 +5,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 from train_fakes import tiny_overrides
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 TIMING = ("time_generate", "time_sandbox", "time_logprobs", "time_train", "time_step", "tokens_per_s")
 

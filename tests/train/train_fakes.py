@@ -41,7 +41,7 @@ def text_reward(tasks, texts):
 
 def make_trainer(cfg, model_dir, *, dist=None, backend=None, reward_fn=text_reward):
     from oorl.train.data import build_tasks, load_ir_groups
-    from oorl.train.model import Reference, load_model
+    from oorl.train.model import load_model
     from oorl.train.recipe import OORLTrainer
 
     model, tok = load_model(cfg.model, str(model_dir))
@@ -51,7 +51,6 @@ def make_trainer(cfg, model_dir, *, dist=None, backend=None, reward_fn=text_rewa
         cfg,
         model=model,
         tokenizer=tok,
-        reference=Reference(model, lora=cfg.model.lora.enabled),
         backend=backend or FixedBackend(tok),
         tasks=tasks,
         ir_groups=groups,

@@ -26,7 +26,7 @@ from oorl.algos.gepo_memory_light import gepo_backward_memory_light
 from oorl.algos.kl import KL_ESTIMATORS, kl_k1, kl_k2, kl_k3
 from oorl.algos.logprobs import sequence_logprobs, token_logprobs
 from oorl.algos.policy_loss import Aggregation, aggregate_loss, ppo_policy_loss
-from oorl.algos.preference import dpo_loss, gepo_coefficients, gepo_loss, ipo_loss
+from oorl.algos.preference import dpo_loss, dpo_pairs, gepo_coefficients, gepo_loss, ipo_loss
 
 __all__ = [
     "ADVANTAGE_ESTIMATORS",
@@ -36,6 +36,7 @@ __all__ = [
     "AllReduce",
     "aggregate_loss",
     "dpo_loss",
+    "dpo_pairs",
     "dr_grpo",
     "gepo_backward_memory_light",
     "gepo_coefficients",

@@ -6,9 +6,12 @@ Every estimator runs the same pipeline and differs only in how the outcome rewar
 2. per-token reward ``r_t = -kl_coef * KL_t + [t == last completion token] * R`` (the KL comes from
    rollout-time log-probs, so it is a detached reward, not a gradient path);
 3. return-to-go ``G_t = sum_{k >= t} gamma^(k - t) r_k``;
-4. REINFORCE++ and REINFORCE++-baseline only: global whitening over every completion token of the
-   rollout batch on every data-parallel rank, ``A <- (A - mean) / sqrt(max(var, 1e-8))``, mean and
-   var token-weighted, population variance.
+4. every estimator but GRPO (OpenRLHF's ``group_norm``) and Dr. GRPO: global whitening over every
+   completion token of the rollout batch on every data-parallel rank,
+   ``A <- (A - mean) / sqrt(max(var, 1e-8))``, mean and var token-weighted, population variance.
+   OpenRLHF whitens all experiences unless the estimator is ``group_norm`` or ``dr_grpo``
+   (``openrlhf/trainer/ppo_utils/experience_maker.py``), so REINFORCE++, REINFORCE++-baseline and
+   RLOO are whitened; GRPO already normalises per group, and Dr. GRPO exists to avoid the division.
 
 Shapes: ``N = B * G`` samples, ``T`` completion positions. ``rewards`` is (N,) with the G samples of a
 prompt *contiguous* (sample i belongs to prompt i // G); a (B, G) tensor is accepted and flattened
@@ -213,19 +216,18 @@ def rloo(
     gamma: float = 1.0,
     all_reduce: AllReduce = single_process,
 ) -> Tensor:
-    """RLOO (Ahmadian et al. 2024, as OpenRLHF): ``R_i <- R_i - (sum_G R - R_i) / (G - 1)``; no whitening.
-
-    ``all_reduce`` is unused (no global statistics). Needs G >= 2.
+    """RLOO (Ahmadian et al. 2024, as OpenRLHF): ``R_i <- R_i - (sum_G R - R_i) / (G - 1)``, then the
+    REINFORCE++ pipeline with global whitening (OpenRLHF whitens RLOO's advantages too). Needs G >= 2.
 
     Returns:
-        (N, T) advantages (the return-to-go of the shaped per-token rewards), 0 at masked positions.
+        (N, T) advantages, globally whitened, 0 at masked positions.
     """
-    del all_reduce
     _check_gamma(gamma, "rloo")
     groups = _groups(rewards, group_size, min_size=2)  # (B, G)
     baseline = (groups.sum(-1, keepdim=True) - groups) / (group_size - 1)
     shaped = (groups - baseline).reshape(-1)  # (N,)
-    return returns_to_go(token_rewards(shaped, mask, kl=kl, kl_coef=kl_coef), mask)
+    returns = returns_to_go(token_rewards(shaped, mask, kl=kl, kl_coef=kl_coef), mask)
+    return global_whiten(returns, mask, all_reduce=all_reduce)
 
 
 def grpo(

@@ -22,7 +22,7 @@ dropout).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -45,6 +45,8 @@ def gepo_backward_memory_light(
     variance: Variance = "population",
     beta_in_variance: bool = True,
     loss_scale: float = 1.0,
+    backward: Callable[[Tensor], None] = Tensor.backward,
+    min_micro_batches: int = 0,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """Accumulate ``d(loss_scale * gepo_loss)/dtheta`` into ``.grad`` one micro-batch at a time.
 
@@ -59,6 +61,10 @@ def gepo_backward_memory_light(
         micro_batch_size: sequences per forward pass.
         beta, lam, variance, beta_in_variance: as in :func:`oorl.algos.preference.gepo_loss`.
         loss_scale: multiplies the gradient (e.g. OORL's w_gepo, or 1 / accumulation steps).
+        backward: runs the backward pass of a scalar (a training engine's own, e.g. DeepSpeed's).
+        min_micro_batches: pad with empty micro-batches up to this count, for engines whose
+            forward and backward are collectives (every rank must run as many); ``seq_logps_fn``
+            then also gets empty index tensors and must return an empty tensor tied to the model.
 
     Returns:
         ``(loss, metrics)`` as :func:`oorl.algos.preference.gepo_loss`, detached (loss unscaled).
@@ -69,7 +75,9 @@ def gepo_backward_memory_light(
     # Validate the groups before the expensive passes (zeros stand in for the log-ratios).
     gepo_loss(torch.zeros_like(ref_logps), ref_logps.detach(), winner_mask, group_index, **options)
 
-    *early, last = torch.arange(ref_logps.numel()).split(micro_batch_size)
+    chunks: Sequence[Tensor] = torch.arange(ref_logps.numel()).split(micro_batch_size)
+    empty = torch.zeros(0, dtype=torch.long)
+    *early, last = [*chunks, *[empty] * (min_micro_batches - len(chunks))]
     with torch.no_grad():  # 1. every log-prob, no activations kept ...
         early_logps = [seq_logps_fn(idx) for idx in early]
     last_logps = seq_logps_fn(last)  # ... except the last micro-batch's, whose graph step 3 reuses
@@ -78,12 +86,9 @@ def gepo_backward_memory_light(
         loss, metrics = gepo_loss(policy_logps, ref_logps, winner_mask, group_index, **options)
         coefs = gepo_coefficients(policy_logps, ref_logps, winner_mask, group_index, **options) * loss_scale
 
-    _backward_weighted(coefs, last, last_logps)  # 3. one micro-batch of activations at a time
+    # 3. one micro-batch of activations at a time: sum_i g_i * logp_i has that micro-batch's share
+    backward((coefs[last.to(coefs.device)].to(last_logps.dtype) * last_logps).sum())
     for idx in early:
-        _backward_weighted(coefs, idx, seq_logps_fn(idx))
+        logps = seq_logps_fn(idx)
+        backward((coefs[idx.to(coefs.device)].to(logps.dtype) * logps).sum())
     return loss.detach(), metrics
-
-
-def _backward_weighted(coefs: Tensor, idx: Tensor, logps: Tensor) -> None:
-    """Back-propagate ``sum_i coefs[idx_i] * logps_i``, whose gradient is that micro-batch's share."""
-    (coefs[idx.to(coefs.device)].to(logps.dtype) * logps).sum().backward()

@@ -85,6 +85,18 @@ def ipo_loss(
     return losses.mean(), _pair_metrics(chosen_ratio, rejected_ratio, beta)
 
 
+def dpo_pairs(winner_mask: Tensor, group_index: Tensor) -> tuple[Tensor, Tensor]:
+    """Every (winner, loser) pair of the same group, as two (P,) index tensors into the sequences:
+    the DPO ablation of GEPO (paper Table 4) trains on all n x m pairs of each group.
+
+    Args:
+        winner_mask: (N,) bool. group_index: (N,) integer group id.
+    """
+    same = group_index[:, None] == group_index[None, :]  # (N, N)
+    pairs = (same & winner_mask[:, None] & ~winner_mask[None, :]).nonzero()  # (P, 2), winner-major
+    return pairs[:, 0], pairs[:, 1]
+
+
 # ---------------------------------------------------------------------------------------------------
 # GEPO (groups)
 # ---------------------------------------------------------------------------------------------------

@@ -18,14 +18,29 @@ from oorl.rollout.types import RolloutBackend, RolloutBatch, completion_mask, fe
 __all__ = ["RolloutBackend", "RolloutBatch", "completion_mask", "fence_closed", "make_backend"]
 
 
-def make_backend(name: str, model, tokenizer) -> RolloutBackend:
-    """The backend called `name` ('hf' or 'vllm') over `model` and `tokenizer`."""
+def make_backend(
+    name: str,
+    model,
+    tokenizer,
+    *,
+    generation_batch_size: int | None = None,
+    synced_ranks: bool = False,
+    gpu_memory_utilization: float = 0.4,
+) -> RolloutBackend:
+    """The backend called `name` ('hf' or 'vllm') over `model` and `tokenizer`.
+
+    `generation_batch_size` bounds the sequences (prompts x samples) of one generate call (hf);
+    `synced_ranks` keeps every rank generating until all are done, which sharded parameters need
+    (hf: FSDP, ZeRO-3); `gpu_memory_utilization` is vLLM's share of the GPU.
+    """
     if name == "hf":
         from oorl.rollout.hf import HFBackend
 
-        return HFBackend(model, tokenizer)
+        return HFBackend(
+            model, tokenizer, generation_batch_size=generation_batch_size, synced_ranks=synced_ranks
+        )
     if name == "vllm":
         from oorl.rollout.vllm import VLLMBackend
 
-        return VLLMBackend(model, tokenizer)
+        return VLLMBackend(model, tokenizer, gpu_memory_utilization=gpu_memory_utilization)
     raise ValueError(f"unknown rollout backend {name!r}; known: hf, vllm")

@@ -37,11 +37,21 @@ class FenceStop(StoppingCriteria):
 
 
 class HFBackend:
-    """`model.generate` on the policy itself (so samples always come from the current weights)."""
+    """`model.generate` on the policy itself (so samples always come from the current weights).
 
-    def __init__(self, model, tokenizer):
+    At most `generation_batch_size` sequences (prompts x samples) go into one generate call: its
+    KV cache grows with them (about 19 GB for 16 x 8192 tokens of Qwen3-8B). With `synced_ranks`
+    every rank keeps stepping until all are done (HF's `synced_gpus`), which FSDP and ZeRO-3 need
+    because each forward gathers parameters from every rank.
+    """
+
+    def __init__(
+        self, model, tokenizer, *, generation_batch_size: int | None = None, synced_ranks: bool = False
+    ):
         self.model = model
         self.tokenizer = tokenizer
+        self.generation_batch_size = generation_batch_size
+        self.synced_ranks = synced_ranks
 
     @torch.no_grad()
     def generate(
@@ -61,26 +71,48 @@ class HFBackend:
         enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         prompt_ids = enc["input_ids"].repeat_interleave(n, dim=0)  # (B * G, P)
         prompt_mask = enc["attention_mask"].repeat_interleave(n, dim=0)
+        N = prompt_ids.shape[0]
+        size = self.generation_batch_size or N
         was_training = self.model.training
         self.model.eval()
         try:
-            out = self.model.generate(
-                input_ids=prompt_ids.to(self.model.device),
-                attention_mask=prompt_mask.to(self.model.device),
-                do_sample=not greedy,
-                temperature=None if greedy else temperature,
-                top_p=None if greedy else top_p,
-                top_k=0,  # no truncation: samples come from the policy whose log-probs are trained
-                max_new_tokens=max_new_tokens,
-                stopping_criteria=StoppingCriteriaList([FenceStop(tok, prompt_ids.shape[1])]),
-                eos_token_id=tok.eos_token_id,
-                pad_token_id=tok.pad_token_id,
-                use_cache=True,
-            )
+            chunks = [
+                self._generate(
+                    prompt_ids[i : i + size],
+                    prompt_mask[i : i + size],
+                    greedy,
+                    temperature,
+                    top_p,
+                    max_new_tokens,
+                )
+                for i in range(0, N, size)
+            ]
         finally:
             self.model.train(was_training)
-        completion_ids = out[:, prompt_ids.shape[1] :].cpu()  # (N, C)
+        width = max(c.shape[1] for c in chunks)
+        completion_ids = torch.full((N, width), tok.pad_token_id, dtype=torch.long)  # (N, C)
+        for i, c in zip(range(0, N, size), chunks, strict=True):
+            completion_ids[i : i + c.shape[0], : c.shape[1]] = c
         mask = completion_mask(completion_ids, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id)
         completion_ids = completion_ids.masked_fill(~mask, tok.pad_token_id)
         texts = tok.batch_decode(completion_ids, skip_special_tokens=True)
         return RolloutBatch(prompt_ids, prompt_mask.bool(), completion_ids, mask, texts)
+
+    def _generate(self, prompt_ids, prompt_mask, greedy, temperature, top_p, max_new_tokens) -> torch.Tensor:
+        """(n, C) generated ids of one chunk (the prompt columns cut off), on the CPU."""
+        tok = self.tokenizer
+        out = self.model.generate(
+            input_ids=prompt_ids.to(self.model.device),
+            attention_mask=prompt_mask.to(self.model.device),
+            do_sample=not greedy,
+            temperature=None if greedy else temperature,
+            top_p=None if greedy else top_p,
+            top_k=0,  # no truncation: samples come from the policy whose log-probs are trained
+            max_new_tokens=max_new_tokens,
+            stopping_criteria=StoppingCriteriaList([FenceStop(tok, prompt_ids.shape[1])]),
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+            use_cache=True,
+            synced_gpus=self.synced_ranks,
+        )
+        return out[:, prompt_ids.shape[1] :].cpu()

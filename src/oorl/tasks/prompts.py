@@ -64,6 +64,24 @@ def translation_prompt(task: TranslationTask) -> str:
     return "\n\n".join(parts)
 
 
+CHAT_KWARGS_ATTR = "oorl_chat_template_kwargs"
+"""Attribute of a loaded tokenizer holding `model.chat_template_kwargs` (set by
+`oorl.train.model.load_tokenizer`), so that every rendering of a model's prompts (training, SFT,
+GEPO, evaluation) passes the same arguments to its template."""
+
+
+def render_chat(tokenizer: Any, messages: list[dict[str, str]], **chat_template_kwargs: Any) -> str:
+    """`apply_chat_template(messages, add_generation_prompt=True)` with the tokenizer's configured
+    template arguments (e.g. Qwen3's `enable_thinking=False`), overridden by `chat_template_kwargs`.
+
+    Qwen3's hybrid-thinking template opens the answer with an empty `<think>\n\n</think>\n\n`
+    block only when `enable_thinking` is explicitly false; without it the model thinks first, and a
+    fence inside the thinking counts as an extra code block (reward 0).
+    """
+    kwargs = {**getattr(tokenizer, CHAT_KWARGS_ATTR, {}), **chat_template_kwargs}
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False, **kwargs)
+
+
 def render_prompt(task: TranslationTask, tokenizer: Any = None, *, system: str | None = None) -> str:
     """The text fed to the model: the tokenizer's chat template (with the generation prompt) when it
     has one, else the plain message (with the system text, if any, above it)."""
@@ -72,5 +90,5 @@ def render_prompt(task: TranslationTask, tokenizer: Any = None, *, system: str |
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": user}
         ]
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return render_chat(tokenizer, messages)
     return f"{system}\n\n{user}\n" if system else f"{user}\n"

@@ -1,8 +1,13 @@
 """Resumable checkpoints: the HF-format model plus everything needed to continue *exactly*.
 
     <out>/checkpoints/step-000040/
-        model.safetensors, config.json, tokenizer files   (save_pretrained: loadable on its own)
-        trainer.pt    optimizer, scheduler, step, data positions
+        model.safetensors, config.json, tokenizer files   (save_pretrained in checkpoint.export_dtype:
+                                                           loadable on its own by transformers, vLLM)
+        engine state    the engine's own (oorl.train.engine): optimizer, schedule and, when the
+                        export dtype is not the master dtype, the master weights
+                        (ddp: engine.pt; fsdp: engine/ via torch.distributed.checkpoint;
+                        deepspeed: engine/ via DeepSpeed's save_checkpoint)
+        trainer.pt      step, data positions, world size
         rng-rank{r}.pt  python, numpy and torch RNG states of each rank
 
 A checkpoint is written into a temporary folder and renamed into place, so a crash mid-save never
@@ -11,6 +16,7 @@ leaves a folder that looks complete. Older step folders beyond `keep_last` are r
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
@@ -20,18 +26,24 @@ import numpy as np
 import torch
 
 from oorl.train.dist import Dist
+from oorl.train.model import DTYPES
 
 _PREFIX = "step-"
 
 
 def rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
 
 
 def seed_everything(seed: int) -> None:
@@ -55,19 +67,42 @@ def latest_checkpoint(root: str | Path) -> Path | None:
     return done[-1] if done else None
 
 
+def export_model(engine, tokenizer, folder: Path, dtype: str) -> None:
+    """`save_pretrained` of the whole model in `dtype` (every rank calls this; the main rank writes)."""
+    state = engine.full_state_dict()
+    if not engine.dist.is_main:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    module = engine.module
+    if engine.cfg.model.lora.enabled:
+        module.save_pretrained(folder)  # the adapters; the base model is the one started from
+    else:
+        target = DTYPES[dtype]
+        # a tied weight (lm_head = embeddings) is saved once, under its first name, as HF does
+        aliases = {n for n, _ in module.named_parameters(remove_duplicate=False)}
+        aliases -= {n for n, _ in module.named_parameters()}
+        state = {
+            k: v.to(target) if v.is_floating_point() else v for k, v in state.items() if k not in aliases
+        }
+        module.save_pretrained(folder, state_dict=state)
+        config = folder / "config.json"
+        data = json.loads(config.read_text())
+        data["dtype"] = dtype  # what the weights are, whatever the module held
+        config.write_text(json.dumps(data, indent=2) + "\n")
+    tokenizer.save_pretrained(folder)
+
+
 def save_checkpoint(
     root: str | Path,
     *,
     step: int,
-    model,
+    engine,
     tokenizer,
-    optimizer: torch.optim.Optimizer,
-    scheduler,
     data_state: dict[str, Any],
-    dist: Dist,
     keep_last: int = 2,
 ) -> Path:
-    """Write step `step` atomically (all ranks call this: each saves its RNG states)."""
+    """Write step `step` atomically (every rank calls this)."""
+    dist: Dist = engine.dist
     root = Path(root)
     final = step_dir(root, step)
     tmp = root / f".tmp-{final.name}"
@@ -76,19 +111,10 @@ def save_checkpoint(
         tmp.mkdir(parents=True)
     dist.barrier()
     torch.save(rng_state(), tmp / f"rng-rank{dist.rank}.pt")
+    export_model(engine, tokenizer, tmp, engine.cfg.checkpoint.export_dtype)
+    engine.save_state(tmp)
     if dist.is_main:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        torch.save(
-            {
-                "step": step,
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "data": data_state,
-                "world_size": dist.world_size,
-            },
-            tmp / "trainer.pt",
-        )
+        torch.save({"step": step, "data": data_state, "world_size": dist.world_size}, tmp / "trainer.pt")
     dist.barrier()
     if dist.is_main:
         if final.exists():
@@ -101,24 +127,15 @@ def save_checkpoint(
     return final
 
 
-def load_checkpoint(path: str | Path, *, model, optimizer, scheduler, dist: Dist) -> dict[str, Any]:
-    """Restore weights, optimizer, scheduler and this rank's RNG from `path`; returns the trainer state."""
-    from safetensors.torch import load_file
-
+def load_checkpoint(path: str | Path, *, engine) -> dict[str, Any]:
+    """Restore the engine (weights, optimizer, schedule) and this rank's RNG; returns the trainer state."""
+    dist: Dist = engine.dist
     path = Path(path)
     state = torch.load(path / "trainer.pt", weights_only=False)
     if state["world_size"] != dist.world_size:
         raise ValueError(
             f"{path} was written by {state['world_size']} ranks; resuming with {dist.world_size}"
         )
-    weights = load_file(path / "model.safetensors")
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    # Tied embeddings are saved once; everything else must match.
-    if unexpected or [k for k in missing if "lm_head" not in k]:
-        raise ValueError(
-            f"{path}: weights do not match the model (missing {missing}, unexpected {unexpected})"
-        )
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
+    engine.load_state(path)
     set_rng_state(torch.load(path / f"rng-rank{dist.rank}.pt", weights_only=False))
     return state

@@ -1,4 +1,4 @@
-"""Commands: `oorl demo`, `oorl train`, `oorl sft`, `oorl model tiny`.
+"""Commands: `oorl demo`, `oorl train`, `oorl plan`, `oorl sft`, `oorl model tiny`.
 
 Heavy libraries (torch, transformers) are imported inside the commands so `oorl --help` stays fast.
 Every command validates its config first: a bad field is reported before any model is loaded.
@@ -73,6 +73,27 @@ def train(
     result = run_training(cfg, model_path=model, resume=resume)
     state = "interrupted, checkpoint saved" if result.interrupted else "done"
     typer.echo(f"{state}: {result.steps_done} steps in {result.wall_s:.0f} s; outputs in {result.out}")
+
+
+@app.command()
+def plan(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    gpus: Annotated[int, typer.Option(help="GPUs the run is spread over")] = 1,
+    gpu_mem_gb: Annotated[float, typer.Option(help="memory of one GPU, GiB")] = 80.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Per-GPU memory of the configured run for every engine / ZeRO stage / offload (no weights loaded)."""
+    cfg = _config(config, set_)
+    from oorl.train.plan import plan as make_plan
+    from oorl.train.plan import render, to_json
+
+    try:
+        result = make_plan(cfg, gpus, gpu_mem_gb)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(to_json(result) if as_json else render(result))
 
 
 @app.command()

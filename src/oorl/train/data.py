@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from oorl.config import DataSettings, SyntheticSettings
 from oorl.jsonl import read_jsonl
-from oorl.tasks.prompts import fence_tag, render_prompt
+from oorl.tasks.prompts import fence_tag, render_chat, render_prompt
 from oorl.tasks.schema import Problem
 from oorl.tasks.translation import TranslationTask, ensure_trainable, make_tasks
 
@@ -106,12 +107,21 @@ def build_tasks(data: DataSettings) -> tuple[list[TranslationTask], list[Transla
 
 
 def fitting_prompts(tasks: list[TranslationTask], tokenizer, max_tokens: int) -> list[TranslationTask]:
-    """The tasks whose rendered prompt has at most `max_tokens` tokens (longer ones are dropped)."""
-    return [
+    """The tasks whose chat-rendered prompt has at most `max_tokens` tokens; the rest are dropped,
+    never truncated, and their count is logged."""
+    kept = [
         t
         for t in tasks
         if len(tokenizer(render_prompt(t, tokenizer), add_special_tokens=False)["input_ids"]) <= max_tokens
     ]
+    if len(kept) < len(tasks):
+        logging.getLogger("oorl.train").warning(
+            "%d of %d translation tasks left out: prompt longer than data.max_prompt_tokens=%d",
+            len(tasks) - len(kept),
+            len(tasks),
+            max_tokens,
+        )
+    return kept
 
 
 def answer_text(task: TranslationTask) -> str:
@@ -157,11 +167,50 @@ def ir_sequences(group, index: int, *, max_winners: int, max_losers: int) -> lis
     return winners + losers if winners and losers else []
 
 
+def ir_text(ir: str) -> str:
+    """The completion a GEPO sequence trains on: the IR in one fenced `llvm` block."""
+    return f"```llvm\n{ir.rstrip()}\n```"
+
+
+def fit_ir_groups(
+    groups: list, tokenizer, max_tokens: int, *, max_winners: int, max_losers: int
+) -> tuple[list[tuple[int, list[IRSequence]]], dict[str, int]]:
+    """The IR groups a step may train on, as (dataset index, sequences), and why others were left out.
+
+    Nothing is truncated into a training sequence: a group whose chat-rendered prompt plus its
+    longest winner or loser (with the end-of-turn token) exceeds `max_tokens` is dropped whole
+    (truncation made losers token-identical copies of winners). A loser whose tokens equal a
+    winner's is dropped too; a group left without a winner or a loser is dropped.
+
+    Returns:
+        (usable, counts) with counts {"too_long": ..., "no_pair": ..., "loser_equals_winner": ...}.
+    """
+    usable, counts = [], {"too_long": 0, "no_pair": 0, "loser_equals_winner": 0}
+    for index, group in enumerate(groups):
+        seqs = ir_sequences(group, index, max_winners=max_winners, max_losers=max_losers)
+        if not seqs:
+            counts["no_pair"] += 1
+            continue
+        n_prompt = len(tokenizer(ir_prompt(group, tokenizer), add_special_tokens=False)["input_ids"])
+        ids = [tuple(tokenizer(ir_text(s.ir), add_special_tokens=False)["input_ids"]) for s in seqs]
+        if n_prompt + max(len(x) for x in ids) + 1 > max_tokens:
+            counts["too_long"] += 1
+            continue
+        winner_ids = {x for x, s in zip(ids, seqs, strict=True) if s.winner}
+        kept = [s for x, s in zip(ids, seqs, strict=True) if s.winner or x not in winner_ids]
+        counts["loser_equals_winner"] += len(seqs) - len(kept)
+        if all(s.winner for s in kept):
+            counts["no_pair"] += 1
+            continue
+        usable.append((index, kept))
+    return usable, counts
+
+
 def ir_prompt(group, tokenizer) -> str:
     """The group's C-to-IR prompt in the model's chat format."""
     messages = [{"role": "user", "content": group.prompt}]
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return render_chat(tokenizer, messages)
     return group.prompt + "\n"
 
 

@@ -16,68 +16,15 @@ import random
 import time
 from pathlib import Path
 
-from oorl.config import TrainConfig, config_from_dict, dump_config
-
-# The embedded default (`configs/tiny_cpu.yaml` is this, dumped; a test keeps the two equal).
-# Sized for ~4 minutes on 2 idle cores (~8 when they are shared): short synthetic programs
-# translated from Python into three targets whose runtimes start fast in the sandbox.
-DEMO_SETTINGS: dict = {
-    "seed": 0,
-    "steps": 60,
-    "out": "runs/demo",
-    "threads": 1,
-    "sandbox_workers": 2,
-    "model": {"name_or_path": "tiny"},
-    "tiny": {
-        "vocab_size": 2048,
-        "hidden_size": 128,
-        "num_layers": 4,
-        "num_heads": 4,
-        "num_kv_heads": 2,
-        "intermediate_size": 256,
-        "max_position": 1024,
-    },
-    "data": {
-        "source_langs": ["python"],
-        "target_langs": ["javascript", "php", "bash"],
-        "heldout_fraction": 0.2,
-        # SFT sees half of the training problems with their references; RL practises on the other
-        # half with unit tests only (RL on prompts the SFT model had memorised did not generalise)
-        "sft_share": 0.5,
-        "max_ir_tokens": 128,
-        "synthetic": {
-            "problems": 1200,
-            "seed": 0,
-            "n_locals": 1,
-            "n_stmts": 1,
-            "block_stmts": 1,
-            "max_nesting": 0,
-            "expr_depth": 1,
-            "n_outputs": 1,
-            "n_tests": 3,
-        },
-    },
-    "rollout": {"prompts_per_step": 8, "group_size": 4, "temperature": 0.7, "max_new_tokens": 128},
-    "onpolicy": {"estimator": "reinforce_pp", "kl_coef": 0.01, "micro_batch_size": 16},
-    # w_gepo = 0.001: at 0.01 the GEPO gradient (summed log-probs of ~100-token IRs) was ~3x the
-    # on-policy gradient's norm and orthogonal to it, so it, not the reward, steered the update
-    "preference": {"kind": "gepo", "weight": 0.001, "groups_per_step": 1, "max_winners": 2, "max_losers": 2},
-    "optim": {"lr": 1e-4, "warmup_ratio": 0.2, "schedule": "constant", "max_grad_norm": 1.0},
-    "sft": {"steps": 500, "batch_size": 16, "lr": 3e-3, "warmup_ratio": 0.05, "max_seq_len": 640},
-    "checkpoint": {"every": 20, "keep_last": 1},
-    "log": {"tensorboard": True, "progress": True},
-    "eval": {"max_tasks": 120, "n_samples": 4, "temperature": 0.7, "max_new_tokens": 128, "batch_size": 32},
-}
+from oorl.config import TrainConfig, dump_config, load_config
 
 
 def demo_config(overrides: list[str] | None = None) -> TrainConfig:
-    import copy
+    """The embedded default, `oorl/data/configs/tiny_cpu.yaml` (also `configs/tiny_cpu.yaml`),
+    with `KEY=VALUE` overrides."""
+    from oorl.train.data import bundled_path
 
-    from oorl.config import apply_overrides
-
-    return config_from_dict(
-        apply_overrides(copy.deepcopy(DEMO_SETTINGS), list(overrides or [])), source="<demo>"
-    )
+    return load_config(bundled_path("configs", "tiny_cpu.yaml"), overrides)
 
 
 def heldout_sample(tasks: list, k: int, seed: int) -> list:

@@ -13,7 +13,6 @@ of the starting weights, or, with LoRA, the same module with its adapters disabl
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 import torch
 
 from oorl.config import ModelSettings, TinyModelSettings
+from oorl.tasks.prompts import CHAT_KWARGS_ATTR
 
 BOS, EOS, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
 
@@ -108,7 +108,9 @@ def build_tiny_model(
     return model, tokenizer
 
 
-def load_tokenizer(name_or_path: str, *, trust_remote_code: bool = False):
+def load_tokenizer(
+    name_or_path: str, *, trust_remote_code: bool = False, chat_template_kwargs: dict | None = None
+):
     """The tokenizer, left-padded (generation appends on the right), with a pad token.
 
     A tokenizer saved as a plain `tokenizers` backend (the tiny model's) is loaded as exactly that:
@@ -129,11 +131,14 @@ def load_tokenizer(name_or_path: str, *, trust_remote_code: bool = False):
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    setattr(tokenizer, CHAT_KWARGS_ATTR, dict(chat_template_kwargs or {}))
     return tokenizer
 
 
 def load_model(settings: ModelSettings, name_or_path: str | None = None):
-    """`AutoModelForCausalLM.from_pretrained` with the dtype, gradient checkpointing and LoRA settings.
+    """`AutoModelForCausalLM.from_pretrained` in the master dtype (`settings.master_dtype`, the
+    dtype of the trained parameters), with gradient checkpointing and LoRA as set, on the CPU; the
+    engine (oorl.train.engine) places it.
 
     `name_or_path` overrides `settings.name_or_path` (used when 'tiny' was built into a folder).
     Returns (model, tokenizer); the model is in train mode.
@@ -141,9 +146,11 @@ def load_model(settings: ModelSettings, name_or_path: str | None = None):
     from transformers import AutoModelForCausalLM
 
     path = name_or_path or settings.name_or_path
-    tokenizer = load_tokenizer(path, trust_remote_code=settings.trust_remote_code)
+    tokenizer = load_tokenizer(
+        path, trust_remote_code=settings.trust_remote_code, chat_template_kwargs=settings.chat_template_kwargs
+    )
     model = AutoModelForCausalLM.from_pretrained(
-        path, dtype=DTYPES[settings.dtype], trust_remote_code=settings.trust_remote_code
+        path, dtype=DTYPES[settings.master_dtype], trust_remote_code=settings.trust_remote_code
     )
     if settings.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -167,15 +174,13 @@ def load_model(settings: ModelSettings, name_or_path: str | None = None):
 
 
 class Reference:
-    """pi_ref: a frozen copy of the starting policy, or (LoRA) the policy with adapters disabled."""
+    """pi_ref: a frozen copy of the starting policy (`frozen`, made by the engine: in the compute
+    dtype, sharded like the policy), or with LoRA the policy itself with its adapters disabled."""
 
-    def __init__(self, policy: torch.nn.Module, *, lora: bool):
-        self.policy = policy
-        self.lora = lora
-        self.frozen = None
-        if not lora:
-            self.frozen = copy.deepcopy(policy).eval()
-            self.frozen.requires_grad_(False)
+    def __init__(self, *, frozen: torch.nn.Module | None = None, policy: torch.nn.Module | None = None):
+        if (frozen is None) == (policy is None):
+            raise ValueError("a Reference is either a frozen module or a LoRA policy")
+        self.frozen, self.policy = frozen, policy
 
     @contextlib.contextmanager
     def module(self) -> Iterator[torch.nn.Module]:

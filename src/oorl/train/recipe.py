@@ -1,28 +1,29 @@
-"""The OORL recipe: one optimizer step = an on-policy batch + an off-policy IR batch (paper eq. 1).
+"""The OORL recipe: one OORL step = an on-policy batch + an off-policy IR batch (paper eq. 1).
 
     L_OORL = w_rl * L_OnP + w_gepo * L_GEPO
 
 `OORLTrainer.step` reads top to bottom like the paper's algorithm (CleanRL-style `b_` batch and
 `mb_` micro-batch names):
 
-    1. rollout   sample G completions for each of B translation prompts
-    2. execute   judge every completion's code in the sandbox -> 0/1 reward
-    3. advantage old and reference log-probs, KL-in-reward, REINFORCE++ (globally whitened)
-    4. loss      PPO-clip over micro-batches (w_rl), GEPO or DPO on a batch of IR groups (w_gepo)
-    5. step      gradients summed over ranks, clipped; AdamW; cosine schedule
-    6. log
+    1. rollout     sample G completions for each of this rank's share of the B translation prompts
+    2. reward      judge every completion's code in the sandbox -> 0/1
+    3. advantages  old and reference log-probs, KL-in-reward, the estimator (globally whitened)
+    4. losses      PPO-clip over micro-batches (w_rl); GEPO or DPO on a batch of IR groups (w_gepo)
+    5. update      `ppo_epochs` passes of `mini_batches` mini-batches over the rollout batch, each
+                   mini-batch one optimizer step; the IR batch joins the first of them only, so it is
+                   applied once per OORL step whatever the epochs (config.TrainConfig)
 
-Every loss is normalised by a *global* count (tokens, groups or pairs of the whole step, over all
-ranks) and gradients are summed over ranks, so micro-batching and the number of ranks leave the
-update unchanged (ALGORITHMS.md, "Loss aggregation").
+Every loss is normalised by a *global* count (tokens of the mini-batch, groups or pairs of the step,
+over all ranks) and gradients are summed over ranks (oorl.train.engine), so micro-batching and the
+number of ranks leave the update unchanged (ALGORITHMS.md, "Loss aggregation").
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ from oorl.algos import (
     ADVANTAGE_ESTIMATORS,
     KL_ESTIMATORS,
     dpo_loss,
+    dpo_pairs,
     gepo_backward_memory_light,
     gepo_loss,
     ppo_policy_loss,
@@ -42,14 +44,16 @@ from oorl.config import TrainConfig
 from oorl.rollout import RolloutBackend, RolloutBatch
 from oorl.tasks.prompts import render_prompt
 from oorl.tasks.translation import TranslationTask
-from oorl.train.data import Cursor, IRSequence, ir_prompt, ir_sequences
+from oorl.train.data import Cursor, IRSequence, fit_ir_groups, ir_prompt, ir_text
 from oorl.train.dist import Dist
-from oorl.train.model import Reference
+from oorl.train.engine import Engine, make_engine
 from oorl.train.sequences import completion_logprobs, encode_pairs, select
+
+log = logging.getLogger("oorl.train")
 
 
 class RewardLike(Protocol):
-    reward: float
+    reward: float | None
     format_ok: bool
     compiled: bool
 
@@ -78,7 +82,7 @@ class IRBatch:
     batch: RolloutBatch  # prompt + IR completion per sequence
     winner: Tensor  # (S,) bool
     group: Tensor  # (S,) long, the dataset index of the group
-    ref_logps: Tensor  # (S,) cached reference log-probs
+    ref_logps: Tensor  # (S,) reference log-probs
 
 
 def without_sandbox_errors(
@@ -104,24 +108,23 @@ def without_sandbox_errors(
     )
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, kind: str, total: int, warmup_ratio: float):
-    """Linear warm-up over ceil(ratio * total) steps, then cosine / linear decay to 0, or constant."""
-    from transformers import get_scheduler
-
-    name = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}[kind]
-    return get_scheduler(
-        name, optimizer, num_warmup_steps=math.ceil(warmup_ratio * total), num_training_steps=total
-    )
-
-
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    o = cfg.optim
-    return torch.optim.AdamW(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
+def derived_steps(cfg: TrainConfig, num_tasks: int, num_groups: int) -> int:
+    """OORL steps of the run: `steps` when set, else `epochs` passes over the RL tasks (over the IR
+    groups when on-policy training is off), `prompts_per_step` (`groups_per_step`) per step over
+    all ranks together; an incomplete last batch of an epoch is left out."""
+    if cfg.steps is not None:
+        return cfg.steps
+    if cfg.onpolicy.enabled:
+        per_epoch, what = num_tasks // cfg.rollout.prompts_per_step, f"{num_tasks} tasks"
+    else:
+        per_epoch, what = num_groups // cfg.preference.groups_per_step, f"{num_groups} IR groups"
+    if per_epoch < 1:
+        raise ValueError(f"{what} make no full step of the configured batch; set steps or a smaller batch")
+    return cfg.epochs * per_epoch
 
 
 class OORLTrainer:
-    """Owns the policy, reference, optimizer and samplers; `step()` is one OORL optimizer step."""
+    """Owns the engine (policy, optimizer, reference) and the samplers; `step()` is one OORL step."""
 
     def __init__(
         self,
@@ -129,35 +132,45 @@ class OORLTrainer:
         *,
         model,
         tokenizer,
-        reference: Reference,
-        backend: RolloutBackend,
+        backend: RolloutBackend | Callable[[Engine], RolloutBackend],
         tasks: list[TranslationTask],
         ir_groups: list | None,
         reward_fn: RewardFn,
         dist: Dist | None = None,
     ):
-        self.cfg, self.model, self.tokenizer, self.reference = cfg, model, tokenizer, reference
-        self.backend, self.tasks, self.reward_fn = backend, tasks, reward_fn
+        self.cfg, self.tokenizer, self.tasks, self.reward_fn = cfg, tokenizer, tasks, reward_fn
         self.dist = dist or Dist()
         cfg.world_batch_check(self.dist.world_size)
-        self.optimizer = make_optimizer(model, cfg)
-        self.scheduler = make_scheduler(
-            self.optimizer, cfg.optim.schedule, cfg.steps * cfg.onpolicy.ppo_epochs, cfg.optim.warmup_ratio
+        self.ir_groups = ir_groups or []
+        self.ir_usable: list[tuple[int, list[IRSequence]]] = []
+        if cfg.preference.kind != "none":
+            p = cfg.preference
+            self.ir_usable, dropped = fit_ir_groups(
+                self.ir_groups,
+                tokenizer,
+                cfg.data.max_ir_tokens,
+                max_winners=p.max_winners,
+                max_losers=p.max_losers,
+            )
+            if self.dist.is_main and any(dropped.values()):
+                log.warning("IR groups left out: %s", dropped)
+            if not self.ir_usable:
+                raise ValueError(
+                    f"preference.kind needs IR groups with >= 1 winner and >= 1 loser within "
+                    f"data.max_ir_tokens={cfg.data.max_ir_tokens}; none found ({dropped})"
+                )
+        self.total_steps = derived_steps(cfg, len(tasks), len(self.ir_usable))
+        updates_per_step = cfg.onpolicy.ppo_epochs * cfg.onpolicy.mini_batches if cfg.onpolicy.enabled else 1
+        self.engine = make_engine(cfg, model, self.dist, self.total_steps * updates_per_step)
+        self.model, self.reference = self.engine.model, self.engine.reference
+        self.backend = (
+            backend(self.engine) if callable(backend) and not hasattr(backend, "generate") else backend
         )
         self.global_step = 0
         self.task_cursor = Cursor(len(tasks), cfg.seed) if cfg.onpolicy.enabled else None
-        self.prompts = {}  # task id -> rendered prompt
-        self.ir_groups = ir_groups or []
-        self.ir_cursor = None
+        self.ir_cursor = Cursor(len(self.ir_usable), cfg.seed + 1) if self.ir_usable else None
         self.ir_ref_cache: dict[int, Tensor] = {}  # group index -> (S_g,) reference log-probs
-        if cfg.preference.kind != "none":
-            usable = [i for i, g in enumerate(self.ir_groups) if self._group_sequences(g, i)]
-            if not usable:
-                raise ValueError(
-                    "preference.kind needs IR groups with >= 1 winner and >= 1 loser; none found"
-                )
-            self.ir_usable = usable
-            self.ir_cursor = Cursor(len(usable), cfg.seed + 1)
+        self.prompts: dict[str, str] = {}  # task id -> rendered prompt
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -165,10 +178,6 @@ class OORLTrainer:
         if task.id not in self.prompts:
             self.prompts[task.id] = render_prompt(task, self.tokenizer)
         return self.prompts[task.id]
-
-    def _group_sequences(self, group, index: int) -> list[IRSequence]:
-        p = self.cfg.preference
-        return ir_sequences(group, index, max_winners=p.max_winners, max_losers=p.max_losers)
 
     def data_state(self) -> dict:
         return {
@@ -185,40 +194,42 @@ class OORLTrainer:
     # --- the step ------------------------------------------------------------------------------
 
     def step(self) -> dict[str, float]:
-        """One OORL optimizer step (per PPO epoch); returns global metrics of the step."""
-        cfg, dist = self.cfg, self.dist
+        """One OORL step; returns global metrics of the step."""
+        cfg = self.cfg
         t_start = time.perf_counter()
         metrics: dict[str, float] = {}
         exp = None
         if cfg.onpolicy.enabled:
-            # 1-2. rollout and execute: this rank's share of the B prompts, G samples each
-            b_task_ids = dist.shard(self.task_cursor.take(cfg.rollout.prompts_per_step))
+            # 1-3. rollout, reward, advantages on this rank's share of the B prompts
+            b_task_ids = self.dist.shard(self.task_cursor.take(cfg.rollout.prompts_per_step))
             exp, timing = self.collect([self.tasks[i] for i in b_task_ids])
             metrics.update(timing)
             metrics.update(self.reward_metrics(exp))
         t_train = time.perf_counter()
         ir = self.ir_batch() if cfg.preference.kind != "none" else None
-        for _ in range(cfg.onpolicy.ppo_epochs):
-            metrics.update(self.learn(exp, ir))
-        # training = the old / reference log-prob forwards + the IR batch + the loss passes and step
+        metrics.update(self.update(exp, ir))  # 4-5. losses and optimizer steps
+        # training = the old / reference log-prob forwards + the IR batch + the loss passes and steps
         metrics["time_train"] = time.perf_counter() - t_train + metrics.get("time_logprobs", 0.0)
         metrics["time_step"] = time.perf_counter() - t_start
         if exp is not None:
-            n_tokens = float(dist.all_reduce(torch.tensor(float(exp.rollout.num_tokens))))
+            n_tokens = self.dist.sum_named({"n": exp.rollout.num_tokens})["n"]
             metrics["tokens_per_s"] = n_tokens / metrics["time_step"]
+        if self.engine.device.type == "cuda":  # this rank's peak since the run started
+            metrics["gpu_peak_gib"] = torch.cuda.max_memory_allocated(self.engine.device) / 2**30
         return metrics
 
     def collect(self, b_tasks: list[TranslationTask]) -> tuple[Experience, dict[str, float]]:
-        """Rollout -> execute -> reward -> advantage, for this rank's prompts."""
+        """Rollout -> reward -> advantages, for this rank's prompts."""
         cfg, G = self.cfg, self.cfg.rollout.group_size
         t0 = time.perf_counter()
-        rollout = self.backend.generate(
-            [self._prompt(t) for t in b_tasks],
-            n=G,
-            temperature=cfg.rollout.temperature,
-            top_p=cfg.rollout.top_p,
-            max_new_tokens=cfg.rollout.max_new_tokens,
-        )  # N = B_rank * G rows, prompt-major
+        with self.engine.autocast():
+            rollout = self.backend.generate(
+                [self._prompt(t) for t in b_tasks],
+                n=G,
+                temperature=cfg.rollout.temperature,
+                top_p=cfg.rollout.top_p,
+                max_new_tokens=cfg.rollout.max_new_tokens,
+            )  # N = B_rank * G rows, prompt-major
         t1 = time.perf_counter()
         tasks = [t for t in b_tasks for _ in range(G)]
         results = list(self.reward_fn(tasks, rollout.texts))
@@ -226,9 +237,9 @@ class OORLTrainer:
         t2 = time.perf_counter()
 
         with torch.no_grad():
-            b_old_logp = self._logprobs(self.model, rollout)  # (N, C)
+            b_old_logp = self.token_logps(self.model, rollout)  # (N, C)
             with self.reference.module() as ref:
-                b_ref_logp = self._logprobs(ref, rollout)  # (N, C)
+                b_ref_logp = self.token_logps(ref, rollout)  # (N, C)
         mask = rollout.completion_mask
         # REINFORCE++: the KL penalty is part of the per-token reward (detached), then whitening
         # over every token of the global batch (all_reduce makes the statistics global).
@@ -249,71 +260,117 @@ class OORLTrainer:
             "time_logprobs": time.perf_counter() - t2,
         }
 
-    def _logprobs(self, model, batch: RolloutBatch) -> Tensor:
-        """(N, C) completion log-probs at the rollout temperature, computed in micro-batches."""
-        mb, temperature = self.cfg.onpolicy.micro_batch_size, self.cfg.rollout.temperature
-        out = torch.zeros(batch.completion_ids.shape, dtype=torch.float32)
-        for start in range(0, batch.completion_ids.shape[0], mb):
-            rows = list(range(start, min(start + mb, batch.completion_ids.shape[0])))
-            part = select(batch, rows)
-            logp = completion_logprobs(model, part, temperature=temperature)
-            out[rows, : part.completion_ids.shape[1]] = logp.float().cpu()
-        return out
-
-    def learn(self, exp: Experience | None, ir: IRBatch | None) -> dict[str, float]:
-        """Accumulate w_rl * grad L_OnP and w_gepo * grad L_GEPO, sum over ranks, clip, step."""
-        cfg, dist = self.cfg, self.dist
+    def update(self, exp: Experience | None, ir: IRBatch | None) -> dict[str, float]:
+        """`ppo_epochs` x `mini_batches` optimizer steps over the rollout batch (one when on-policy
+        training is off); the IR batch's gradient joins the first of them."""
+        cfg = self.cfg
+        passes = cfg.onpolicy.ppo_epochs if exp is not None else 1
+        pieces = cfg.onpolicy.mini_batches if exp is not None else 1
+        totals: dict[str, float] = {}
         metrics: dict[str, float] = {}
-        if exp is not None:
-            metrics.update(self.onpolicy_backward(exp))
-        if ir is not None:
-            metrics.update(self.preference_backward(ir))
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        dist.sum_gradients(params)
-        if cfg.optim.max_grad_norm is not None:
-            metrics["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, cfg.optim.max_grad_norm))
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        norms = []
+        for _ in range(passes):
+            for b_rows in split_rows(exp.rewards.shape[0] if exp else 0, pieces):
+                if exp is not None:
+                    for k, v in self.onpolicy_backward(exp, b_rows).items():
+                        totals[k] = totals.get(k, 0.0) + v
+                if ir is not None:
+                    metrics.update(self.preference_backward(ir))
+                    ir = None  # each IR batch is applied once
+                metrics["lr"] = self.engine.lr()
+                norms.append(self.engine.step())
+        if norms[-1] is not None:
+            metrics["grad_norm"] = norms[-1]
+        if totals:
+            tokens = max(totals["tokens"], 1.0)
+            metrics["policy_loss"] = totals["loss"] / (passes * pieces)  # mean over optimizer steps
+            metrics["clip_frac"] = totals["clipped"] / tokens  # token-weighted over all of them
+            metrics["approx_kl"] = totals["approx_kl"] / tokens
         return metrics
 
-    def onpolicy_backward(self, exp: Experience) -> dict[str, float]:
-        """PPO-clip over micro-batches; the token-mean normaliser is the step's global token count."""
-        cfg, dist = self.cfg, self.dist
-        b_mask = exp.rollout.completion_mask
-        counts = dist.all_reduce(torch.tensor([float(b_mask.sum()), float(b_mask.shape[0])]))
-        norm = (
-            {"num_tokens": counts[0]} if cfg.onpolicy.aggregation == "token-mean" else {"num_seqs": counts[1]}
-        )
-        sums = torch.zeros(4)  # loss, clip tokens, approx-kl tokens, tokens
-        N, mb = b_mask.shape[0], cfg.onpolicy.micro_batch_size
-        for start in range(0, N, mb):
-            rows = list(range(start, min(start + mb, N)))
-            mb_batch = select(exp.rollout, rows)
+    def onpolicy_backward(self, exp: Experience, rows: list[int] | None = None) -> dict[str, float]:
+        """PPO-clip over micro-batches of `rows` (default: all); the normaliser is the mini-batch's
+        global token (or sequence) count. Returns global sums: loss, clipped, approx_kl, tokens."""
+        cfg, engine = self.cfg, self.engine
+        rows = list(range(exp.rewards.shape[0])) if rows is None else rows
+        b_mask = exp.rollout.completion_mask[rows]
+        counts = self.dist.sum_named({"tokens": float(b_mask.sum()), "seqs": float(len(rows))})
+        token_mean = cfg.onpolicy.aggregation == "token-mean"
+        norm = {"num_tokens": counts["tokens"]} if token_mean else {"num_seqs": counts["seqs"]}
+        sums = {"loss": 0.0, "clipped": 0.0, "approx_kl": 0.0, "tokens": 0.0}
+        for mb_rows, live in self.micro_batches(rows):
+            mb_batch = select(exp.rollout, mb_rows)
             C = mb_batch.completion_ids.shape[1]
-            mb_logp = completion_logprobs(self.model, mb_batch, temperature=cfg.rollout.temperature)
+            with engine.autocast():
+                mb_logp = completion_logprobs(self.model, mb_batch, temperature=cfg.rollout.temperature)
             loss, m = ppo_policy_loss(
                 mb_logp,
-                exp.old_logp[rows, :C],
-                exp.advantages[rows, :C],
-                mb_batch.completion_mask,
+                exp.old_logp[mb_rows, :C].to(mb_logp.device),
+                exp.advantages[mb_rows, :C].to(mb_logp.device),
+                mb_batch.completion_mask.to(mb_logp.device),
                 eps_low=cfg.onpolicy.clip_eps,
                 eps_high=cfg.onpolicy.clip_eps,
                 aggregation=cfg.onpolicy.aggregation,
                 **norm,
             )
-            (cfg.onpolicy.weight * loss).backward()
-            n_tok = float(mb_batch.completion_mask.sum())
-            sums += torch.tensor(
-                [float(loss.detach()), float(m["clip_frac"]) * n_tok, float(m["approx_kl"]) * n_tok, n_tok]
-            )
-        sums = dist.all_reduce(sums)
-        return {
-            "policy_loss": float(sums[0]),
-            "clip_frac": float(sums[1] / sums[3].clamp(min=1)),
-            "approx_kl": float(sums[2] / sums[3].clamp(min=1)),
-        }
+            engine.backward(cfg.onpolicy.weight * loss * live)
+            n_tok = float(mb_batch.completion_mask.sum()) * live
+            sums["loss"] += float(loss.detach()) * live
+            sums["clipped"] += float(m["clip_frac"]) * n_tok
+            sums["approx_kl"] += float(m["approx_kl"]) * n_tok
+            sums["tokens"] += n_tok
+        return self.dist.sum_named(sums)
+
+    # --- micro-batches and log-probs -----------------------------------------------------------
+
+    def micro_batches(self, rows: list[int], size: int | None = None) -> Iterator[tuple[list[int], float]]:
+        """`(rows, live)` chunks of `size` (default onpolicy.micro_batch_size) rows.
+
+        Under engines whose forward and backward are collectives (fsdp, deepspeed) every rank must
+        run as many as the busiest rank: the extra chunks repeat one row with `live` 0, so they
+        cost a forward but contribute nothing.
+        """
+        size = size or self.cfg.onpolicy.micro_batch_size
+        chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+        for chunk in chunks:
+            yield chunk, 1.0
+        if self.engine.collective:
+            for _ in range(self.dist.max_int(len(chunks)) - len(chunks)):
+                yield rows[:1] or [0], 0.0
+
+    def token_logps(self, model, batch: RolloutBatch, rows: list[int] | None = None) -> Tensor:
+        """(N, C) completion log-probs (no grad) at the rollout temperature, in micro-batches."""
+        temperature = self.cfg.rollout.temperature
+        rows = list(range(batch.completion_ids.shape[0])) if rows is None else rows
+        out = torch.zeros(batch.completion_ids.shape, dtype=torch.float32)
+        for mb_rows, live in self.micro_batches(rows):
+            part = select(batch, mb_rows)
+            with self.engine.autocast():
+                logp = completion_logprobs(model, part, temperature=temperature)
+            if live:
+                out[mb_rows, : part.completion_ids.shape[1]] = logp.float().cpu()
+        return out
+
+    def seq_logps(self, model, batch: RolloutBatch, rows: list[int] | None = None) -> Tensor:
+        """(len(rows),) summed (or length-normalised) completion log-probs, no grad, micro-batched."""
+        length_normalize = self.cfg.preference.length_normalize
+        rows = list(range(batch.completion_ids.shape[0])) if rows is None else rows
+        parts = []
+        for mb_rows, live in self.micro_batches(rows):
+            part = select(batch, mb_rows)
+            with self.engine.autocast():
+                tok = completion_logprobs(model, part)
+            if live:
+                mask = part.completion_mask.to(tok.device)
+                parts.append(sequence_logprobs(tok, mask, length_normalize=length_normalize).float().cpu())
+        return torch.cat(parts) if parts else torch.zeros(0)
+
+    def seq_logps_grad(self, batch: RolloutBatch) -> Tensor:
+        """(S,) policy log-probs of every sequence of `batch`, with grad (one forward)."""
+        with self.engine.autocast():
+            tok = completion_logprobs(self.model, batch)
+        mask = batch.completion_mask.to(tok.device)
+        return sequence_logprobs(tok, mask, length_normalize=self.cfg.preference.length_normalize).float()
 
     # --- the off-policy IR batch ---------------------------------------------------------------
 
@@ -323,53 +380,33 @@ class OORLTrainer:
         The reference is frozen and the dataset static, so pi_ref(y|x) of every IR is computed once
         (the first time its group is drawn) and reused for the rest of the run.
         """
-        p = self.cfg.preference
-        chosen = self.dist.shard(self.ir_cursor.take(p.groups_per_step))
-        seqs: list[IRSequence] = []
-        refs = []
+        chosen = self.dist.shard(self.ir_cursor.take(self.cfg.preference.groups_per_step))
+        seqs = [s for k in chosen for s in self.ir_usable[k][1]]
+        batch = self._encode_ir(seqs)
+        todo = [i for i, s in enumerate(seqs) if s.group not in self.ir_ref_cache]
+        with torch.no_grad(), self.reference.module() as ref:
+            fresh = self.seq_logps(ref, batch, todo)  # every rank runs as many forwards
         for k in chosen:
-            index = self.ir_usable[k]
-            group_seqs = self._group_sequences(self.ir_groups[index], index)
-            batch = self._encode_ir(group_seqs)
-            if index not in self.ir_ref_cache:
-                with torch.no_grad(), self.reference.module() as ref:
-                    self.ir_ref_cache[index] = self._seq_logps(ref, batch)
-            seqs += group_seqs
-            refs.append(self.ir_ref_cache[index])
+            index = self.ir_usable[k][0]
+            rows = [i for i in todo if seqs[i].group == index]
+            if rows:
+                self.ir_ref_cache[index] = fresh[[todo.index(i) for i in rows]]
+        ref_logps = torch.cat([self.ir_ref_cache[self.ir_usable[k][0]] for k in chosen])
         return IRBatch(
-            batch=self._encode_ir(seqs),
+            batch=batch,
             winner=torch.tensor([s.winner for s in seqs]),
             group=torch.tensor([s.group for s in seqs]),
-            ref_logps=torch.cat(refs),
+            ref_logps=ref_logps,
         )
 
     def _encode_ir(self, seqs: list[IRSequence]) -> RolloutBatch:
         prompts = [ir_prompt(self.ir_groups[s.group], self.tokenizer) for s in seqs]
-        completions = [f"```llvm\n{s.ir.rstrip()}\n```" for s in seqs]
-        return encode_pairs(
-            self.tokenizer, prompts, completions, max_completion_tokens=self.cfg.data.max_ir_tokens
-        )
-
-    def _seq_logps(self, model, batch: RolloutBatch) -> Tensor:
-        """(S,) summed (or length-normalised) completion log-probs, in micro-batches."""
-        mb = self.cfg.onpolicy.micro_batch_size
-        parts = []
-        for start in range(0, batch.completion_ids.shape[0], mb):
-            part = select(batch, list(range(start, min(start + mb, batch.completion_ids.shape[0]))))
-            tok = completion_logprobs(model, part)
-            parts.append(
-                sequence_logprobs(
-                    tok,
-                    part.completion_mask.to(tok.device),
-                    length_normalize=self.cfg.preference.length_normalize,
-                )
-            )
-        return torch.cat(parts).float().cpu()
+        return encode_pairs(self.tokenizer, prompts, [ir_text(s.ir) for s in seqs])
 
     def preference_backward(self, ir: IRBatch) -> dict[str, float]:
         """w_gepo * GEPO (or DPO on every winner x loser pair of each group), as a share of the
         step's global groups (pairs), so the summed rank gradients give the global mean."""
-        p, dist = self.cfg.preference, self.dist
+        p, engine = self.cfg.preference, self.engine
         options = {
             "beta": p.beta,
             "lam": p.lam,
@@ -378,93 +415,95 @@ class OORLTrainer:
         }
         if p.kind == "gepo":
             k_local = float(torch.unique(ir.group).numel())
-            share = k_local / float(dist.all_reduce(torch.tensor(k_local)))
+            share = k_local / self.dist.sum_named({"k": k_local})["k"]
             if p.memory_light:
+                rows = list(range(ir.winner.numel()))
+                n_chunks = self.dist.max_int(-(-len(rows) // self.cfg.onpolicy.micro_batch_size))
 
                 def seq_logps_fn(idx: Tensor) -> Tensor:
-                    return self._seq_logps_grad(select(ir.batch, idx.tolist()))
+                    if idx.numel() == 0:  # a padding chunk (collective engines): a graph, no rows
+                        return self.seq_logps_grad(select(ir.batch, [0]))[:0]
+                    return self.seq_logps_grad(select(ir.batch, idx.tolist()))
 
                 loss, m = gepo_backward_memory_light(
                     seq_logps_fn,
-                    ir.ref_logps,
-                    ir.winner,
-                    ir.group,
+                    ir.ref_logps.to(self.engine.device),
+                    ir.winner.to(self.engine.device),
+                    ir.group.to(self.engine.device),
                     micro_batch_size=self.cfg.onpolicy.micro_batch_size,
                     loss_scale=p.weight * share,
+                    backward=engine.backward,
+                    min_micro_batches=n_chunks if engine.collective else 0,
                     **options,
                 )
             else:
-                logps = self._seq_logps_grad(ir.batch)
-                loss, m = gepo_loss(logps, ir.ref_logps, ir.winner, ir.group, **options)
-                (p.weight * share * loss).backward()
+                logps = self.seq_logps_grad(ir.batch)
+                dev = logps.device
+                loss, m = gepo_loss(
+                    logps, ir.ref_logps.to(dev), ir.winner.to(dev), ir.group.to(dev), **options
+                )
+                engine.backward(p.weight * share * loss)
             keys = ("margin", "accuracy", "winner_var")
         else:  # DPO ablation: every winner x loser pair of the same group
-            logps = self._seq_logps_grad(ir.batch)
-            w_idx, l_idx = [], []
-            for g in torch.unique(ir.group).tolist():
-                in_g = ir.group == g
-                wins = (in_g & ir.winner).nonzero().flatten().tolist()
-                loss_ = (in_g & ~ir.winner).nonzero().flatten().tolist()
-                w_idx += [w for w in wins for _ in loss_]
-                l_idx += [l_ for _ in wins for l_ in loss_]
-            n_local = float(len(w_idx))
-            share = n_local / float(dist.all_reduce(torch.tensor(n_local)))
+            logps = self.seq_logps_grad(ir.batch)
+            w_idx, l_idx = dpo_pairs(ir.winner, ir.group)
+            n_local = float(w_idx.numel())
+            share = n_local / self.dist.sum_named({"n": n_local})["n"]
+            ref = ir.ref_logps.to(logps.device)
             loss, m = dpo_loss(
                 logps[w_idx],
                 logps[l_idx],
-                ir.ref_logps[w_idx],
-                ir.ref_logps[l_idx],
+                ref[w_idx],
+                ref[l_idx],
                 beta=p.beta,
                 label_smoothing=p.label_smoothing,
             )
-            (p.weight * share * loss).backward()
+            engine.backward(p.weight * share * loss)
             keys = ("margin", "accuracy")
         k = p.kind
-        stats = dist.all_reduce(
-            torch.tensor([float(loss.detach()) * share] + [float(m[x]) * share for x in keys])
+        stats = self.dist.sum_named(
+            {"loss": float(loss.detach()) * share, **{x: float(m[x]) * share for x in keys}}
         )
-        return {
-            f"{k}_loss": float(stats[0]),
-            **{f"{k}_{x}": float(v) for x, v in zip(keys, stats[1:], strict=True)},
-        }
-
-    def _seq_logps_grad(self, batch: RolloutBatch) -> Tensor:
-        tok = completion_logprobs(self.model, batch)
-        return sequence_logprobs(
-            tok, batch.completion_mask.to(tok.device), length_normalize=self.cfg.preference.length_normalize
-        )
+        return {f"{k}_{x}" if x != "loss" else f"{k}_loss": v for x, v in stats.items()}
 
     # --- metrics -------------------------------------------------------------------------------
 
     def reward_metrics(self, exp: Experience) -> dict[str, float]:
         """Global reward, format and compile rates, per-target-language pass rate, KL, lengths."""
-        langs = list(self.cfg.data.target_langs)
         mask = exp.rollout.completion_mask.float()
-        row = [
-            float(exp.rewards.sum()),
-            float(len(exp.results)),
-            sum(float(r.format_ok) for r in exp.results),
-            sum(float(r.compiled) for r in exp.results),
-            float(((exp.old_logp - exp.ref_logp) * mask).sum()),
-            float(mask.sum()),
-        ]
-        for lang in langs:
-            mine = [r for r, t in zip(exp.results, exp.tasks, strict=True) if t.target_lang == lang]
-            row += [sum(float(r.reward or 0.0) for r in mine), float(len(mine))]
-        s = self.dist.all_reduce(torch.tensor(row))
-        n = float(s[1])
-        out = {
-            "reward": float(s[0]) / n,
-            "format_rate": float(s[2]) / n,
-            "compile_rate": float(s[3]) / n,
-            "kl": float(s[4]) / max(float(s[5]), 1.0),
-            "response_tokens": float(s[5]) / n,
+        local = {
+            "reward": float(exp.rewards.sum()),
+            "samples": float(len(exp.results)),
+            "format_ok": sum(float(r.format_ok) for r in exp.results),
+            "compiled": sum(float(r.compiled) for r in exp.results),
+            "kl": float(((exp.old_logp - exp.ref_logp) * mask).sum()),
+            "tokens": float(mask.sum()),
         }
-        for i, lang in enumerate(langs):
-            count = float(s[7 + 2 * i])
-            if count:
-                out[f"pass_rate/{lang}"] = float(s[6 + 2 * i]) / count
+        for lang in self.cfg.data.target_langs:
+            mine = [r for r, t in zip(exp.results, exp.tasks, strict=True) if t.target_lang == lang]
+            local[f"passed/{lang}"] = sum(float(r.reward or 0.0) for r in mine)
+            local[f"count/{lang}"] = float(len(mine))
+        s = self.dist.sum_named(local)
+        n = s["samples"]
+        out = {
+            "reward": s["reward"] / n,
+            "format_rate": s["format_ok"] / n,
+            "compile_rate": s["compiled"] / n,
+            "kl": s["kl"] / max(s["tokens"], 1.0),
+            "response_tokens": s["tokens"] / n,
+        }
+        for lang in self.cfg.data.target_langs:
+            if s[f"count/{lang}"]:
+                out[f"pass_rate/{lang}"] = s[f"passed/{lang}"] / s[f"count/{lang}"]
         return out
+
+
+def split_rows(n: int, pieces: int) -> list[list[int]]:
+    """`pieces` contiguous, equal mini-batches of rows 0..n-1 (n = 0: one empty mini-batch)."""
+    if n == 0:
+        return [[]]
+    size = n // pieces
+    return [list(range(i * size, (i + 1) * size)) for i in range(pieces)]
 
 
 class StopFlag:

@@ -1,22 +1,31 @@
 """`oorl train`: setup -> train -> cleanup around `OORLTrainer` (torchtune's recipe shape).
 
-Setup resolves the model (a hub id, a path, or the tiny model built on the spot), makes the
-reference from the *starting* weights (so a resumed run keeps the same KL anchor), loads tasks and IR
-groups, opens the sandbox pool. Train runs `steps` OORL steps with logging, periodic atomic
-checkpoints and a clean stop on SIGTERM / SIGINT. `resume=True` continues from the newest
-checkpoint exactly: weights, optimizer, scheduler, RNG states and data positions.
+Setup joins the ranks, resolves the model (a hub id, a path, or the tiny model built on the spot),
+loads tasks and IR groups, opens the sandbox pool and builds the trainer, whose engine makes the
+reference from the *starting* weights (so a resumed run keeps the same KL anchor). Train runs the
+OORL steps with logging, periodic atomic checkpoints and a clean stop on SIGTERM / SIGINT.
+`resume=True` continues from the newest checkpoint exactly: weights, optimizer, schedule, RNG
+states and data positions. Cleanup closes the sinks, the sandbox and the process group.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from oorl.config import TrainConfig, save_config
-from oorl.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, seed_everything
+from oorl.train.checkpoint import (
+    export_model,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    seed_everything,
+)
 from oorl.train.dist import Dist, init_distributed, shutdown
 from oorl.train.logs import MetricsLogger, truncate_metrics
 
@@ -30,11 +39,34 @@ class RunResult:
     final_model: Path | None
 
 
+@dataclass
+class Run:
+    """Everything `train` needs, made by `setup` and released by `cleanup`."""
+
+    cfg: TrainConfig
+    dist: Dist
+    trainer: Any
+    tokenizer: Any
+    logger: MetricsLogger
+    out: Path
+    t_start: float
+    closers: list = field(default_factory=list)
+
+
 def configure_threads(cfg: TrainConfig) -> None:
     """Set torch's intra-op threads deliberately: sandbox processes run beside training, and
     oversubscribed cores made a forward+backward ~10x slower here (PLATFORM.md)."""
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
+
+
+def sandbox_workers(cfg: TrainConfig, local_world_size: int) -> int:
+    """Sandbox workers of one rank: as configured, else this machine's cores shared among the
+    ranks on it (each rank starting one worker per core oversubscribed the node)."""
+    if cfg.sandbox_workers is not None:
+        return cfg.sandbox_workers
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // max(1, local_world_size))
 
 
 def bundled_texts(cfg: TrainConfig) -> list[str]:
@@ -83,28 +115,51 @@ def run_training(
     progress_label: str = "OORL",
 ) -> RunResult:
     """Run OORL training as configured; returns where it wrote and how far it got."""
+    run = setup(cfg, model_path=model_path, resume=resume, reward_fn=reward_fn)
+    try:
+        return train(run, progress_label)
+    finally:
+        cleanup(run)
+
+
+def setup(cfg: TrainConfig, *, model_path: str | None, resume: bool, reward_fn) -> Run:
+    """Ranks, model, data, sandbox, trainer; restores the newest checkpoint when resuming.
+    Whatever was opened is closed again if a later part fails."""
+    closers: list = []
+    try:
+        return _setup(cfg, model_path, resume, reward_fn, closers)
+    except BaseException:
+        for close in closers:
+            close()
+        raise
+
+
+def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, closers: list) -> Run:
     from oorl.rollout import make_backend
     from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split
-    from oorl.train.model import Reference, load_model
-    from oorl.train.recipe import OORLTrainer, StopFlag
+    from oorl.train.model import load_model
+    from oorl.train.recipe import OORLTrainer
 
     t_start = time.perf_counter()
     configure_threads(cfg)
-    dist = init_distributed()
+    dist = init_distributed(force=cfg.train.engine != "ddp")  # FSDP and DeepSpeed need a group, even of one
+    closers.append(lambda: shutdown(dist))
+    if dist.device.type == "cuda" and cfg.train.check_memory:
+        from oorl.train.plan import check_fits
+
+        # before any weight is loaded: a run that cannot fit stops here, saying what would
+        gib = torch.cuda.get_device_properties(dist.device).total_memory / 2**30
+        check_fits(cfg, dist.world_size, gib)
     out = Path(cfg.out)
-    ckpt_root = out / "checkpoints"
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "config.yaml")
     seed_everything(cfg.seed)
-    path = model_path or resolve_model_path(cfg, dist)
-    model, tokenizer = load_model(cfg.model, path)
-    dist.broadcast_parameters(model)
-    reference = Reference(model, lora=cfg.model.lora.enabled)
+    model, tokenizer = load_model(cfg.model, model_path or resolve_model_path(cfg, dist))
     train_tasks, _ = build_tasks(cfg.data)
     _, rl_tasks = sft_rl_split(train_tasks, cfg.data.sft_share, cfg.data.split_seed)
-    train_tasks = fitting_prompts(rl_tasks, tokenizer, cfg.data.max_prompt_tokens)
-    if cfg.onpolicy.enabled and not train_tasks:
+    rl_tasks = fitting_prompts(rl_tasks, tokenizer, cfg.data.max_prompt_tokens)
+    if cfg.onpolicy.enabled and not rl_tasks:
         raise ValueError(
             f"no training task has a prompt of at most data.max_prompt_tokens={cfg.data.max_prompt_tokens}"
         )
@@ -114,36 +169,39 @@ def run_training(
             build_bundled_ir_groups(out)
         dist.barrier()
         ir_groups = load_ir_groups(str(out / "ir_groups.jsonl"))
-    # Sampling differs per rank: each rank draws its own completions.
-    seed_everything(cfg.seed * 1000 + dist.rank)
-
-    sandbox = None
     if reward_fn is None:
         from oorl.sandbox import Sandbox
 
-        sandbox = Sandbox(workers=cfg.sandbox_workers)
+        sandbox = Sandbox(workers=sandbox_workers(cfg, dist.local_world_size))
+        closers.insert(0, sandbox.close)
         reward_fn = default_reward_fn(sandbox)
+    r = cfg.rollout
     trainer = OORLTrainer(
         cfg,
         model=model,
         tokenizer=tokenizer,
-        reference=reference,
-        backend=make_backend(cfg.rollout.backend, model, tokenizer),
-        tasks=train_tasks,
+        backend=lambda engine: make_backend(
+            r.backend,
+            engine.module,
+            tokenizer,
+            generation_batch_size=r.generation_batch_size,
+            synced_ranks=engine.sharded_params,
+            gpu_memory_utilization=r.gpu_memory_utilization,
+        ),
+        tasks=rl_tasks,
         ir_groups=ir_groups,
         reward_fn=reward_fn,
         dist=dist,
     )
-    if resume:
-        ckpt = latest_checkpoint(ckpt_root)
-        if ckpt is not None:
-            state = load_checkpoint(
-                ckpt, model=model, optimizer=trainer.optimizer, scheduler=trainer.scheduler, dist=dist
-            )
-            trainer.global_step = state["step"]
-            trainer.load_data_state(state["data"])
-            if dist.is_main:
-                truncate_metrics(out / "metrics.jsonl", after_step=trainer.global_step)
+    # Sampling differs per rank: each rank draws its own completions.
+    seed_everything(cfg.seed * 1000 + dist.rank)
+    ckpt = latest_checkpoint(out / "checkpoints") if resume else None
+    if ckpt is not None:
+        state = load_checkpoint(ckpt, engine=trainer.engine)
+        trainer.global_step = state["step"]
+        trainer.load_data_state(state["data"])
+        if dist.is_main:
+            truncate_metrics(out / "metrics.jsonl", after_step=trainer.global_step)
     elif dist.is_main and (out / "metrics.jsonl").exists():
         (out / "metrics.jsonl").unlink()
     logger = MetricsLogger(
@@ -154,54 +212,57 @@ def run_training(
         config=cfg.model_dump(mode="json"),
         enabled=dist.is_main,
     )
+    closers.insert(0, logger.close)
+    return Run(cfg, dist, trainer, tokenizer, logger, out, t_start, closers)
+
+
+def train(run: Run, progress_label: str = "OORL") -> RunResult:
+    """The OORL steps, with logging, checkpoints and a clean stop; then the final export."""
+    from oorl.train.recipe import StopFlag
+
+    cfg, dist, trainer = run.cfg, run.dist, run.trainer
+    total = trainer.total_steps
 
     def checkpoint() -> None:
         save_checkpoint(
-            ckpt_root,
+            run.out / "checkpoints",
             step=trainer.global_step,
-            model=model,
-            tokenizer=tokenizer,
-            optimizer=trainer.optimizer,
-            scheduler=trainer.scheduler,
+            engine=trainer.engine,
+            tokenizer=run.tokenizer,
             data_state=trainer.data_state(),
-            dist=dist,
             keep_last=cfg.checkpoint.keep_last,
         )
 
     interrupted = False
-    try:
-        with StopFlag() as stop, _progress(cfg, dist, progress_label) as bar:
-            task = (
-                bar.add_task(progress_label, total=cfg.steps, completed=trainer.global_step) if bar else None
-            )
-            while trainer.global_step < cfg.steps:
-                metrics = trainer.step()
-                trainer.global_step += 1
-                logger.log(trainer.global_step, metrics)
-                if bar is not None:
-                    bar.update(
-                        task, advance=1, description=f"{progress_label} reward={metrics.get('reward', 0):.2f}"
-                    )
-                # every rank must agree to stop, or a lone rank would hang in the next all-reduce
-                stop_now = bool(dist.all_reduce(torch.tensor(float(stop.requested))) > 0)
-                if stop_now:
-                    checkpoint()
-                    interrupted = True
-                    break
-                if trainer.global_step % cfg.checkpoint.every == 0 or trainer.global_step == cfg.steps:
-                    checkpoint()
-        final = None
-        if not interrupted and dist.is_main:
-            final = out / "final-model"
-            model.save_pretrained(final)
-            tokenizer.save_pretrained(final)
-        dist.barrier()
-        return RunResult(out, trainer.global_step, interrupted, time.perf_counter() - t_start, final)
-    finally:
-        logger.close()
-        if sandbox is not None:
-            sandbox.close()
-        shutdown(dist)
+    with StopFlag() as stop, _progress(cfg, dist, progress_label) as bar:
+        task = bar.add_task(progress_label, total=total, completed=trainer.global_step) if bar else None
+        while trainer.global_step < total:
+            metrics = trainer.step()
+            trainer.global_step += 1
+            run.logger.log(trainer.global_step, metrics)
+            if bar is not None:
+                bar.update(
+                    task, advance=1, description=f"{progress_label} reward={metrics.get('reward', 0):.2f}"
+                )
+            # every rank must agree to stop, or a lone rank would hang in the next all-reduce
+            if dist.sum_named({"stop": float(stop.requested)})["stop"] > 0:
+                checkpoint()
+                interrupted = True
+                break
+            if trainer.global_step % cfg.checkpoint.every == 0 or trainer.global_step == total:
+                checkpoint()
+    final = None
+    if not interrupted:
+        final = run.out / "final-model"
+        export_model(trainer.engine, run.tokenizer, final, cfg.checkpoint.export_dtype)
+    dist.barrier()
+    wall = time.perf_counter() - run.t_start
+    return RunResult(run.out, trainer.global_step, interrupted, wall, final if dist.is_main else None)
+
+
+def cleanup(run: Run) -> None:
+    for close in run.closers:
+        close()
 
 
 def build_bundled_ir_groups(out: Path):

@@ -7,6 +7,7 @@ prompt the RL step renders means RL starts from a policy that already follows th
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -15,7 +16,9 @@ import torch
 from oorl.config import TrainConfig
 from oorl.train.checkpoint import seed_everything
 from oorl.train.data import Cursor, build_tasks, sft_pairs, sft_rl_split
-from oorl.train.recipe import make_scheduler
+from oorl.train.dist import rank_device
+from oorl.train.engine import make_scheduler
+from oorl.train.model import DTYPES
 from oorl.train.sequences import completion_logprobs, encode_pairs
 
 
@@ -46,6 +49,14 @@ def run_sft(cfg: TrainConfig, *, model_path: str, out: str | Path, log_dir: str 
 
     seed_everything(cfg.seed)
     model, tokenizer = load_model(cfg.model, model_path)
+    device = rank_device(0)  # one process: the first GPU when there is one
+    model.to(device)
+    compute = DTYPES[cfg.model.dtype]
+    autocast = (
+        torch.autocast(device.type, dtype=compute)
+        if compute != DTYPES[cfg.model.master_dtype]
+        else contextlib.nullcontext()
+    )
     train_tasks, _ = build_tasks(cfg.data)
     sft_tasks, _ = sft_rl_split(train_tasks, cfg.data.sft_share, cfg.data.split_seed)
     pairs = sft_pairs(sft_tasks, tokenizer)
@@ -67,7 +78,8 @@ def run_sft(cfg: TrainConfig, *, model_path: str, out: str | Path, log_dir: str 
     with Progress(disable=not cfg.log.progress) as bar:
         task = bar.add_task("SFT", total=cfg.sft.steps)
         for step in range(1, cfg.sft.steps + 1):
-            loss = sft_loss(model, tokenizer, [pairs[i] for i in cursor.take(cfg.sft.batch_size)])
+            with autocast:
+                loss = sft_loss(model, tokenizer, [pairs[i] for i in cursor.take(cfg.sft.batch_size)])
             loss.backward()
             if cfg.optim.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, cfg.optim.max_grad_norm)
