@@ -48,8 +48,11 @@ def test_demo_writes_the_report(tmp_path):
     stdout = _run("demo", "--out", str(out), *(x for s in SMALL for x in ("--set", s)))
     assert "held-out pass@1: SFT" in stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["heldout_pass_at_1"]) == {"sft", "oorl"}
-    assert all(0.0 <= v <= 1.0 for v in summary["heldout_pass_at_1"].values())
+    assert set(summary["heldout_pass_at_1"]) == {"sft", "oorl"} and summary["heldout_tasks"] == 3
+    for stage, value in summary["heldout_pass_at_1"].items():
+        # one target language, so the headline is that language's; 3 tasks x 4 samples each: a count / 12
+        assert summary["heldout_per_language"][stage] == {"javascript": value}
+        assert abs(value * 12 - round(value * 12)) < 1e-9, value
     assert summary["steps"] == 2 and summary["wall_s"] > 0
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all("gepo_loss" in r and "reward" in r for r in rows)

@@ -4,7 +4,7 @@
 Each rank computes on `cuda:LOCAL_RANK` with nccl when CUDA is present, else on the CPU with gloo;
 every collective here moves its tensor to that device first (nccl refuses CPU tensors) and hands the
 result back where it came from. The all-reduce handed to the advantage estimators makes their
-whitening statistics global (ALGORITHMS.md, REINFORCE++ step 4).
+whitening statistics global (docs/ALGORITHMS.md, REINFORCE++ step 4).
 """
 
 from __future__ import annotations

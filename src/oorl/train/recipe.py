@@ -15,7 +15,7 @@
 
 Every loss is normalised by a *global* count (tokens of the mini-batch, groups or pairs of the step,
 over all ranks) and gradients are summed over ranks (oorl.train.engine), so micro-batching and the
-number of ranks leave the update unchanged (ALGORITHMS.md, "Loss aggregation").
+number of ranks leave the update unchanged (docs/ALGORITHMS.md, "Loss aggregation").
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class Run:
 
 def configure_threads(cfg: TrainConfig) -> None:
     """Set torch's intra-op threads deliberately: sandbox processes run beside training, and
-    oversubscribed cores made a forward+backward ~10x slower here (PLATFORM.md)."""
+    oversubscribed cores made a forward+backward ~10x slower here (docs/PLATFORM.md)."""
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
 
