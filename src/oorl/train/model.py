@@ -69,6 +69,23 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int):
     return fast
 
 
+def tiny_config(settings: TinyModelSettings, *, vocab_size: int, **token_ids: int):
+    """The Qwen2 architecture of the tiny model (`token_ids`: bos/eos/pad ids, once a tokenizer exists)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=vocab_size,
+        hidden_size=settings.hidden_size,
+        intermediate_size=settings.intermediate_size,
+        num_hidden_layers=settings.num_layers,
+        num_attention_heads=settings.num_heads,
+        num_key_value_heads=settings.num_kv_heads,
+        max_position_embeddings=settings.max_position,
+        tie_word_embeddings=True,
+        **token_ids,
+    )
+
+
 def build_tiny_model(
     out: str | os.PathLike, texts: Iterable[str], settings: TinyModelSettings, *, seed: int = 0
 ):
@@ -77,18 +94,12 @@ def build_tiny_model(
     Returns:
         (model, tokenizer), also loadable with `load_model(ModelSettings(name_or_path=out))`.
     """
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    from transformers import GenerationConfig, Qwen2ForCausalLM
 
     tokenizer = train_tokenizer(texts, settings.vocab_size)
-    config = Qwen2Config(
+    config = tiny_config(
+        settings,
         vocab_size=len(tokenizer),
-        hidden_size=settings.hidden_size,
-        intermediate_size=settings.intermediate_size,
-        num_hidden_layers=settings.num_layers,
-        num_attention_heads=settings.num_heads,
-        num_key_value_heads=settings.num_kv_heads,
-        max_position_embeddings=settings.max_position,
-        tie_word_embeddings=True,
         bos_token_id=tokenizer.convert_tokens_to_ids(BOS),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

@@ -71,20 +71,13 @@ class Row:
 
 def model_config(cfg: TrainConfig):
     """The HF config of the configured model: bundled (known hub ids), a local folder, or 'tiny'."""
-    from transformers import AutoConfig, Qwen2Config
+    from transformers import AutoConfig
 
     name = cfg.model.name_or_path
     if name == "tiny":
-        t = cfg.tiny
-        return Qwen2Config(
-            vocab_size=t.vocab_size,
-            hidden_size=t.hidden_size,
-            intermediate_size=t.intermediate_size,
-            num_hidden_layers=t.num_layers,
-            num_attention_heads=t.num_heads,
-            num_key_value_heads=t.num_kv_heads,
-            tie_word_embeddings=True,
-        )
+        from oorl.train.model import tiny_config
+
+        return tiny_config(cfg.tiny, vocab_size=cfg.tiny.vocab_size)
     if name in BUNDLED:
         from oorl.train.data import bundled_path
 
