@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from oorl.cli import app
@@ -14,6 +15,7 @@ from oorl.tasks.schema import Problem, Provenance
 runner = CliRunner()
 
 
+@pytest.mark.sandbox
 def test_sandbox_run_json(tmp_path):
     prog = tmp_path / "p.py"
     prog.write_text("import sys\nprint(sys.stdin.read().upper())")
@@ -28,6 +30,7 @@ def test_sandbox_run_json(tmp_path):
     assert {"stderr", "time_s"} <= record.keys()
 
 
+@pytest.mark.sandbox
 def test_sandbox_run_nonzero_exit_is_runtime_error(tmp_path):
     prog = tmp_path / "p.sh"
     prog.write_text("echo oops >&2\nexit 4")
@@ -37,6 +40,7 @@ def test_sandbox_run_nonzero_exit_is_runtime_error(tmp_path):
     assert record["verdict"] == "runtime_error" and record["exit_code"] == 4 and record["stderr"] == "oops\n"
 
 
+@pytest.mark.sandbox
 def test_sandbox_run_harness_needs_the_program_to_reach_its_end(tmp_path):
     prog = tmp_path / "t.py"
     prog.write_text("import os\ndef add(a, b):\n    os._exit(0)\nassert add(2, 3) == 5\n")
@@ -58,6 +62,7 @@ def test_doctor_reports_the_seccomp_filter_and_cpu_budget():
     assert "CPU time:" in result.output
 
 
+@pytest.mark.sandbox
 def test_sandbox_run_time_limit(tmp_path):
     prog = tmp_path / "p.py"
     prog.write_text("while True: pass")
@@ -95,6 +100,7 @@ def _problem_file(tmp_path):
     return path
 
 
+@pytest.mark.sandbox
 def test_judge_writes_results_and_a_summary(tmp_path):
     problems = _problem_file(tmp_path)
     solutions = tmp_path / "solutions.jsonl"
@@ -147,6 +153,7 @@ def test_judge_malformed_line_names_file_and_line(tmp_path):
     assert read_jsonl(problems, Problem)[0].id == "add"  # the inputs are untouched
 
 
+@pytest.mark.sandbox
 def test_doctor_lists_every_language():
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output

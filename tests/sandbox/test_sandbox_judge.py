@@ -88,6 +88,7 @@ def test_runtime_error_and_stop_on_failure(sandbox):
     assert (every.passed, every.total) == (1, 2)
 
 
+@pytest.mark.sandbox
 def test_unreachable_cache_dir_is_a_clear_error(tmp_path):
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
@@ -148,6 +149,7 @@ def test_unknown_language_is_reported_not_raised(sandbox):
     assert result.verdict is Verdict.SANDBOX_ERROR and "known languages" in result.detail
 
 
+@pytest.mark.sandbox
 def test_missing_toolchain_names_the_package():
     java = get_language("java")
     broken = dataclasses.replace(java, compile=("/usr/bin/javac-missing", "{src}"))
