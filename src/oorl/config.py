@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from oorl.sandbox.remote import SandboxSettings
+
 Dtype = Literal["float32", "bfloat16", "float16"]
 
 
@@ -294,6 +296,10 @@ class TrainConfig(_Group):
     )
     sandbox_workers: int | None = Field(
         None, ge=1, description="parallel sandbox runs per rank (None: the cores shared among a node's ranks)"
+    )
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings,
+        description="judge on `oorl sandbox serve` servers (sandbox.urls, sandbox.token_file) instead of in-process",
     )
     model: ModelSettings = Field(default_factory=ModelSettings, description="policy / reference model")
     train: EngineSettings = Field(default_factory=EngineSettings, description="distribution engine")

@@ -299,9 +299,9 @@ def evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     """`run_bench` with a sandbox pool of its own."""
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import open_sandbox
 
-    with Sandbox(workers=workers) as sandbox:
+    with open_sandbox(workers=workers) as sandbox:
         return run_bench(bench, generator, sandbox, out, settings, resume=resume, progress=progress)
 
 

@@ -58,7 +58,7 @@ def build(
     from oorl.ir import sources
     from oorl.ir.build import build_all
     from oorl.ir.config import IRBuildConfig
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import open_sandbox
 
     if not files and problems is None and not sltrans:
         raise typer.BadParameter("give C files, --problems or --sltrans")
@@ -81,7 +81,7 @@ def build(
         iters.append(sources.from_sltrans(data_files, split=sltrans_split))
     items = list(itertools.islice(itertools.chain(*iters), limit))
     console = Console(stderr=True)
-    with Sandbox(workers=workers) as sb:
+    with open_sandbox(workers=workers) as sb:
         summary = build_all(items, out, cfg, sb, retry_skipped=retry_skipped, total=len(items))
     skipped = ", ".join(f"{k} {v}" for k, v in sorted((summary.skipped or {}).items())) or "none"
     console.print(
@@ -105,12 +105,12 @@ def replay(
     from oorl.ir.replay import ReplaySettings, replay_group
     from oorl.ir.schema import IRGroup
     from oorl.jsonl import read_jsonl
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import open_sandbox
 
     console = Console(stderr=True)
     rows = read_jsonl(groups, IRGroup)
     problems: list[str] = []
-    with Sandbox(workers=workers) as sb:
+    with open_sandbox(workers=workers) as sb:
         for g in track(rows, description="replaying witnesses", console=console):
             problems += replay_group(g, sb, ReplaySettings(input_timeout_s=input_timeout))
     n = sum(len(g.losers) for g in rows)

@@ -46,7 +46,7 @@ def run_demo(cfg: TrainConfig) -> dict:
     """Run the demo into `cfg.out`; returns the summary (also written to summary.json)."""
     from oorl.eval.report import write_report
     from oorl.eval.translation import evaluate_translation
-    from oorl.sandbox import Sandbox
+    from oorl.sandbox import open_sandbox
     from oorl.train.data import build_tasks
     from oorl.train.model import count_parameters, load_model
     from oorl.train.run import configure_threads, default_reward_fn, resolve_model_path, run_training
@@ -68,7 +68,7 @@ def run_demo(cfg: TrainConfig) -> dict:
 
     _, heldout = build_tasks(cfg.data)
     eval_tasks = heldout_sample(heldout, cfg.eval.max_tasks, cfg.seed)
-    with Sandbox(workers=cfg.sandbox_workers) as sandbox:
+    with open_sandbox(cfg.sandbox, workers=cfg.sandbox_workers) as sandbox:
         reward_fn = default_reward_fn(sandbox)
 
         def evaluate(path: Path, label: str) -> tuple:

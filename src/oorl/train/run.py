@@ -170,9 +170,10 @@ def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, cl
         dist.barrier()
         ir_groups = load_ir_groups(str(out / "ir_groups.jsonl"))
     if reward_fn is None:
-        from oorl.sandbox import Sandbox
+        from oorl.sandbox import open_sandbox
 
-        sandbox = Sandbox(workers=sandbox_workers(cfg, dist.local_world_size))
+        local = None if cfg.sandbox.urls else sandbox_workers(cfg, dist.local_world_size)
+        sandbox = open_sandbox(cfg.sandbox, workers=local)
         closers.insert(0, sandbox.close)
         reward_fn = default_reward_fn(sandbox)
     r = cfg.rollout
