@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from oorl.tasks.synthetic.program import (
-    Assign,
-    ForEach,
-    If,
     chars_counted,
 )
-from oorl.tasks.synthetic.render.syntax import IND, Syntax, body_lines
+from oorl.tasks.synthetic.render.syntax import Syntax, body_lines
 
 # --- Bash ----------------------------------------------------------------------------------------
 
@@ -45,38 +42,17 @@ class BashSyntax(Syntax):
     def else_line(self):
         return "else"
 
-    def block_close(self):
-        return ""
+    def if_close(self):
+        return "fi"
+
+    def loop_close(self):
+        return "done"
 
     def foreach_open(self, loop):
         return f"for (( {loop} = 0; {loop} < n; {loop}++ )); do"
 
     def repeat_open(self, loop, count):
         return f"for (( {loop} = 0; {loop} < {count}; {loop}++ )); do"
-
-    def stmts(self, stmts, depth):
-        pad = IND * depth
-        out: list[str] = []
-        for st in stmts:
-            if isinstance(st, Assign):
-                out.append(pad + self.assign(st.var, self.expr(st.value)))
-            elif isinstance(st, If):
-                out.append(pad + self.if_open(self.cond(st.cond)))
-                out += self.stmts(st.then, depth + 1)
-                if st.orelse:
-                    out.append(pad + "else")
-                    out += self.stmts(st.orelse, depth + 1)
-                out.append(pad + "fi")
-            else:
-                head = (
-                    self.foreach_open(st.loop)
-                    if isinstance(st, ForEach)
-                    else self.repeat_open(st.loop, st.count)
-                )
-                out.append(pad + head)
-                out += self.stmts(st.body, depth + 1)
-                out.append(pad + "done")
-        return out
 
     def render(self, p):
         lines = [

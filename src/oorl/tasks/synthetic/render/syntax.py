@@ -119,6 +119,12 @@ class Syntax:
     def block_close(self) -> str:
         return "}"
 
+    def if_close(self) -> str:
+        return self.block_close()
+
+    def loop_close(self) -> str:
+        return self.block_close()
+
     def stmts(self, stmts, depth: int) -> list[str]:
         pad = IND * depth
         out: list[str] = []
@@ -131,15 +137,15 @@ class Syntax:
                 if st.orelse:
                     out.append(pad + self.else_line())
                     out += self.stmts(st.orelse, depth + 1)
-                out.append(pad + self.block_close())
+                out.append(pad + self.if_close())
             elif isinstance(st, ForEach):
                 out.append(pad + self.foreach_open(st.loop))
                 out += self.stmts(st.body, depth + 1)
-                out.append(pad + self.block_close())
+                out.append(pad + self.loop_close())
             elif isinstance(st, Repeat):
                 out.append(pad + self.repeat_open(st.loop, st.count))
                 out += self.stmts(st.body, depth + 1)
-                out.append(pad + self.block_close())
+                out.append(pad + self.loop_close())
         return out
 
     def render(self, p: Program) -> str:
