@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from oorl.tasks.synthetic.program import (
-    chars_counted,
-)
+from oorl.tasks.synthetic.program import chars_counted
 from oorl.tasks.synthetic.render.syntax import Syntax, body_lines
-
-# --- Bash ----------------------------------------------------------------------------------------
 
 
 class BashSyntax(Syntax):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from oorl.tasks.synthetic.render.syntax import IND, Syntax, body_lines
 
-# --- C and C++ -------------------------------------------------------------------------------------
-
 
 class CSyntax(Syntax):
     def minmax(self, fn, a, b):
@@ -98,9 +96,6 @@ class CppSyntax(Syntax):
             lines.append('    std::cout << std::string(s.rbegin(), s.rend()) << "\\n";')
         lines += ["    return 0;", "}"]
         return "\n".join(lines).replace("fmod(", "floor_mod(").replace("fdiv(", "floor_div(") + "\n"
-
-
-# --- Java, C#, Scala -------------------------------------------------------------------------------
 
 
 class JavaSyntax(Syntax):

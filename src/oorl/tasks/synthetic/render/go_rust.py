@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from oorl.tasks.synthetic.program import (
-    chars_counted,
-)
+from oorl.tasks.synthetic.program import chars_counted
 from oorl.tasks.synthetic.render.syntax import IND, Syntax, body_lines
-
-# --- Go, Rust --------------------------------------------------------------------------------------
 
 
 class GoSyntax(Syntax):

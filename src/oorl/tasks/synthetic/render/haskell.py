@@ -11,8 +11,6 @@ from oorl.tasks.synthetic.program import (
 )
 from oorl.tasks.synthetic.render.syntax import Syntax
 
-# --- Haskell ---------------------------------------------------------------------------------------
-
 
 class HaskellSyntax(Syntax):
     """Pure and immutable: each assignment binds a fresh name (`acc_1`, `acc_2`, ...), an `if` binds

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from oorl.tasks.synthetic.render.syntax import Syntax, body_lines
 
-# --- Python ----------------------------------------------------------------------------------------
-
 
 class PythonSyntax(Syntax):
     and_, or_, not_ = "and", "or", "not "

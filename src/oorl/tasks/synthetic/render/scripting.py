@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from oorl.tasks.synthetic.render.syntax import IND, Syntax, body_lines
 
-# --- PHP, JavaScript, TypeScript ---------------------------------------------------------------------
-
 
 class PhpSyntax(Syntax):
     # PHP 8 has builtin fmod() and fdiv() (floating point): the helpers get names of their own
