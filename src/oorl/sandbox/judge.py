@@ -197,9 +197,7 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
     try:
         lang = get_language(request.language)
     except UnknownLanguageError as e:
-        return JudgeResult(
-            verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(request.tests)), detail=str(e)
-        )
+        return JudgeResult.sandbox_error(request, str(e))
     total = max(1, len(request.tests))
     if not request.code.strip():
         return JudgeResult(
@@ -207,7 +205,7 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
         )
     missing = missing_toolchain(lang, request.code)
     if missing:
-        return JudgeResult(verdict=Verdict.SANDBOX_ERROR, passed=0, total=total, detail=missing)
+        return JudgeResult.sandbox_error(request, missing)
 
     code = lang.source(request.code)
     harness_run = request.harness and not request.tests

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from oorl.sandbox.pool import Sandbox
-from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest, Verdict
+from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
 
 if TYPE_CHECKING:
     import httpx  # imported when a RemoteSandbox is made: in-process judging never pays for it
@@ -180,12 +180,7 @@ class RemoteSandbox:
         async with self._slots:
             answer = await self._post("/v1/judge", body, time.monotonic() + self.deadline_s)
         if isinstance(answer, str):
-            return [
-                JudgeResult(
-                    verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(r.tests)), detail=answer
-                )
-                for r in requests
-            ]
+            return [JudgeResult.sandbox_error(r, answer) for r in requests]
         results = _Results.model_validate_json(answer).results
         if len(results) != len(requests):
             raise RemoteSandboxError(

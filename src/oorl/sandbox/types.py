@@ -107,6 +107,11 @@ class JudgeResult(BaseModel):
     def accepted(self) -> bool:
         return self.verdict is Verdict.ACCEPTED
 
+    @classmethod
+    def sandbox_error(cls, request: JudgeRequest, detail: str) -> JudgeResult:
+        """Our failure, not the program's: nothing was judged."""
+        return cls(verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(request.tests)), detail=detail)
+
 
 class JudgeRequest(BaseModel):
     """A program and its tests. With no stdio tests the program runs once on empty stdin.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,8 +67,6 @@ class SlotPool:
         for i in range(workers):
             self._free.put(i)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="oorl-serve")
-        self._lock = threading.Lock()
-        self.restarts = 0
 
     def _new(self) -> Sandbox:
         return Sandbox(workers=1, limits=self.limits, cache_dir=self._cache_dir)
@@ -82,11 +79,11 @@ class SlotPool:
         try:
             sandbox = self._slots[i] or self._restart(i)
             if sandbox is None:
-                return _slot_error(request, "the worker slot cannot start its sandbox")
+                return JudgeResult.sandbox_error(request, "the worker slot cannot start its sandbox")
             try:
                 result = sandbox.judge(request)
             except Exception as e:  # a broken slot, not a program failure: judge it again below
-                result = _slot_error(request, f"the worker slot failed: {e}")
+                result = JudgeResult.sandbox_error(request, f"the worker slot failed: {e}")
             if result.verdict is Verdict.SANDBOX_ERROR and not house_up(sandbox):
                 sandbox = self._restart(i)
                 if sandbox is not None:
@@ -106,8 +103,6 @@ class SlotPool:
         if old is not None:
             with contextlib.suppress(Exception):
                 old.close()
-        with self._lock:
-            self.restarts += 1
         self._on_restart()
         return self._slots[i]
 
@@ -133,9 +128,3 @@ class SlotPool:
         for sandbox in self._slots:
             if sandbox is not None:
                 sandbox.close()
-
-
-def _slot_error(request: JudgeRequest, detail: str) -> JudgeResult:
-    return JudgeResult(
-        verdict=Verdict.SANDBOX_ERROR, passed=0, total=max(1, len(request.tests)), detail=detail
-    )
