@@ -86,9 +86,12 @@ def gepo_backward_memory_light(
         loss, metrics = gepo_loss(policy_logps, ref_logps, winner_mask, group_index, **options)
         coefs = gepo_coefficients(policy_logps, ref_logps, winner_mask, group_index, **options) * loss_scale
 
-    # 3. one micro-batch of activations at a time: sum_i g_i * logp_i has that micro-batch's share
-    backward((coefs[last.to(coefs.device)].to(last_logps.dtype) * last_logps).sum())
+    _backward_weighted(coefs, last, last_logps, backward)  # 3. one micro-batch of activations at a time
     for idx in early:
-        logps = seq_logps_fn(idx)
-        backward((coefs[idx.to(coefs.device)].to(logps.dtype) * logps).sum())
+        _backward_weighted(coefs, idx, seq_logps_fn(idx), backward)
     return loss.detach(), metrics
+
+
+def _backward_weighted(coefs: Tensor, idx: Tensor, logps: Tensor, backward: Callable[[Tensor], None]) -> None:
+    """Back-propagate ``sum_i coefs[idx_i] * logps_i``, whose gradient is that micro-batch's share."""
+    backward((coefs[idx.to(coefs.device)].to(logps.dtype) * logps).sum())
