@@ -68,7 +68,6 @@ def frozen_copy(model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
 class Engine:
     """The ddp engine; the others override what they do differently."""
 
-    name = "ddp"
     collective = False  # True: every forward / backward is a collective (pad counts across ranks)
     sharded_params = False  # True: generate needs every rank in step (HF `synced_gpus`)
 
@@ -181,7 +180,6 @@ def load_exported_weights(model: torch.nn.Module, folder: Path) -> None:
 class FSDPEngine(Engine):
     """PyTorch FSDP2: parameters, gradients and optimizer state sharded over the ranks."""
 
-    name = "fsdp"
     collective = True
     sharded_params = True
 
@@ -271,7 +269,6 @@ class FSDPEngine(Engine):
 class DeepSpeedEngine(Engine):
     """DeepSpeed ZeRO through `deepspeed.initialize`: its engine owns reduction, clipping and the step."""
 
-    name = "deepspeed"
     collective = True
 
     def __init__(self, cfg: TrainConfig, model: torch.nn.Module, dist: Dist, total_updates: int):

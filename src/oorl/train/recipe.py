@@ -268,7 +268,7 @@ class OORLTrainer:
         pieces = cfg.onpolicy.mini_batches if exp is not None else 1
         totals: dict[str, float] = {}
         metrics: dict[str, float] = {}
-        norms = []
+        norm = None
         for _ in range(passes):
             for b_rows in split_rows(exp.rewards.shape[0] if exp else 0, pieces):
                 if exp is not None:
@@ -278,9 +278,9 @@ class OORLTrainer:
                     metrics.update(self.preference_backward(ir))
                     ir = None  # each IR batch is applied once
                 metrics["lr"] = self.engine.lr()
-                norms.append(self.engine.step())
-        if norms[-1] is not None:
-            metrics["grad_norm"] = norms[-1]
+                norm = self.engine.step()
+        if norm is not None:  # the last optimizer step's
+            metrics["grad_norm"] = norm
         if totals:
             tokens = max(totals["tokens"], 1.0)
             metrics["policy_loss"] = totals["loss"] / (passes * pieces)  # mean over optimizer steps
@@ -386,11 +386,12 @@ class OORLTrainer:
         todo = [i for i, s in enumerate(seqs) if s.group not in self.ir_ref_cache]
         with torch.no_grad(), self.reference.module() as ref:
             fresh = self.seq_logps(ref, batch, todo)  # every rank runs as many forwards
+        by_row = dict(zip(todo, fresh, strict=True))
         for k in chosen:
             index = self.ir_usable[k][0]
             rows = [i for i in todo if seqs[i].group == index]
             if rows:
-                self.ir_ref_cache[index] = fresh[[todo.index(i) for i in rows]]
+                self.ir_ref_cache[index] = torch.stack([by_row[i] for i in rows])
         ref_logps = torch.cat([self.ir_ref_cache[self.ir_usable[k][0]] for k in chosen])
         return IRBatch(
             batch=batch,

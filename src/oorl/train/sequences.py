@@ -20,13 +20,12 @@ def encode_pairs(
     prompts: list[str],
     completions: list[str],
     *,
-    max_completion_tokens: int | None = None,
     end_of_turn: bool = True,
 ) -> RolloutBatch:
     """Tokenise (chat-rendered prompt, completion text) pairs into the shared layout.
 
     The completion gets the end-of-turn token appended (what the model must learn to emit) unless
-    `end_of_turn` is False, and is truncated to `max_completion_tokens`.
+    `end_of_turn` is False. Nothing is truncated: callers drop what does not fit.
     """
     if len(prompts) != len(completions):
         raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions")
@@ -37,7 +36,7 @@ def encode_pairs(
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         if end_of_turn:
             ids = [*ids, tokenizer.eos_token_id]
-        rows.append(ids[:max_completion_tokens] if max_completion_tokens else ids)
+        rows.append(ids)
     width = max(1, max(len(r) for r in rows))
     completion_ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.bool)
