@@ -157,6 +157,13 @@ class Language:
             return None
         return sentinel
 
+    def sentinel_unfit(self, code: str) -> bool:
+        """True when this language checks harness runs with a sentinel that cannot be placed in
+        `code` (its entry point is named more than once, comments and strings included). Such a
+        program would run unchecked, so a harness run refuses it rather than trusting its exit code."""
+        sentinel = self.test_sentinel if self.is_test_source(code) else self.sentinel
+        return sentinel is not None and self.sentinel_for(code) is None
+
     def expected_tests(self, code: str) -> int:
         """How many tests a test-runner source holds, outside comments (the runner must report them
         all passed; HumanEval-X's Rust/32 comments its test out)."""

@@ -155,6 +155,23 @@ def test_exiting_early_does_not_pass_a_harness(sandbox, language):
     assert honest.verdict is Verdict.ACCEPTED, (honest.verdict, honest.detail, honest.compile, honest.tests)
 
 
+DECOYS = {  # a second entry point in a comment or a raw string would keep the sentinel out
+    "rust": "// fn main() {}\nfn main() {\n    std::process::exit(0);\n    assert_eq!(1 + 1, 3);\n}\n",
+    "go": 'package main\nimport "os"\nvar s = `\nfunc main() {}\n`\nfunc main() {\n\tos.Exit(0)\n\tpanic(s)\n}\n',
+}
+
+
+@pytest.mark.parametrize("language", sorted(DECOYS))
+def test_a_decoy_entry_point_does_not_switch_the_sentinel_off(sandbox, language):
+    result = sandbox.judge(JudgeRequest(language=language, code=DECOYS[language]))
+    assert result.verdict is Verdict.COMPILE_ERROR and "harness cannot be checked" in result.detail, (
+        result.verdict,
+        result.detail,
+    )
+    plain = sandbox.judge(JudgeRequest(language=language, code=DECOYS[language], harness=False))
+    assert plain.verdict is Verdict.ACCEPTED, (plain.verdict, plain.detail)  # it does exit 0 early
+
+
 def test_a_go_test_binary_must_report_its_tests_itself(sandbox):
     fake = (
         'package main\nimport ("fmt"; "os"; "testing")\n'

@@ -209,6 +209,14 @@ def judge(request: JudgeRequest, *, slot: Slot, cache: CompileCache, default_lim
 
     code = lang.source(request.code)
     harness_run = request.harness and not request.tests
+    if harness_run and lang.sentinel_unfit(code):
+        return JudgeResult(
+            verdict=Verdict.COMPILE_ERROR,
+            passed=0,
+            total=total,
+            detail="the harness cannot be checked: the entry point is named more than once "
+            "(comments and strings count)",
+        )
     compiled, box, harness, error = compile_program(lang, code, limits, slot, cache, harness=harness_run)
     if error:
         return JudgeResult(
