@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from oorl.sandbox.cache import CompileCache
 from oorl.sandbox.judge import judge
 from oorl.sandbox.slot import Slot
-from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
+from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits
 
 
 class Sandbox:
@@ -99,10 +99,7 @@ class Sandbox:
     ) -> JudgeResult:
         """Run a program once, on `stdin` if given: accepted iff it exits cleanly within the limits;
         with `harness` (and no stdin), judged as a harness program (see `JudgeRequest`)."""
-        tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
-        return self.judge(
-            JudgeRequest(language=language, code=code, tests=tests, limits=limits, harness=harness)
-        )
+        return self.judge(JudgeRequest.single_run(language, code, stdin, limits, harness=harness))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from oorl.sandbox.pool import Sandbox
-from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits, StdioTest
+from oorl.sandbox.types import JudgeRequest, JudgeResult, Limits
 
 if TYPE_CHECKING:
     import httpx  # imported when a RemoteSandbox is made: in-process judging never pays for it
@@ -129,10 +129,16 @@ class RemoteSandbox:
         return await asyncio.wrap_future(future)
 
     def run(
-        self, language: str, code: str, stdin: str | None = None, limits: Limits | None = None
+        self,
+        language: str,
+        code: str,
+        stdin: str | None = None,
+        limits: Limits | None = None,
+        *,
+        harness: bool = False,
     ) -> JudgeResult:
-        tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
-        return self.judge(JudgeRequest(language=language, code=code, tests=tests, limits=limits))
+        """As `Sandbox.run`."""
+        return self.judge(JudgeRequest.single_run(language, code, stdin, limits, harness=harness))
 
     def close(self) -> None:
         if self._loop.is_closed():

@@ -129,3 +129,12 @@ class JudgeRequest(BaseModel):
     checker: Checker = Checker()
     limits: Limits | None = None
     stop_on_failure: bool = True
+
+    @classmethod
+    def single_run(
+        cls, language: str, code: str, stdin: str | None, limits: Limits | None, *, harness: bool = False
+    ) -> JudgeRequest:
+        """Run `code` once, on `stdin` if given: accepted iff it exits cleanly within the limits;
+        with `harness` (and no stdin), judged as a harness program."""
+        tests = [] if stdin is None else [StdioTest(stdin=stdin, expected=None)]
+        return cls(language=language, code=code, tests=tests, limits=limits, harness=harness)

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from oorl.langs import UnknownLanguageError, get_language
-from oorl.sandbox import JudgeRequest, JudgeResult, Limits, StdioTest
+from oorl.sandbox import JudgeRequest, JudgeResult, Limits
 from oorl.sandbox.service.fusion import (
     FUSION_FIELDS,
     RunCodeRequest,
@@ -238,10 +238,7 @@ class Service:
     async def run(self, request: Request) -> Response:
         self.authorize(request)
         req = self._parse(RunRequest, await self.body(request))
-        tests = [] if req.stdin is None else [StdioTest(stdin=req.stdin, expected=None)]
-        judge_request = JudgeRequest(
-            language=req.language, code=req.code, tests=tests, limits=req.limits, harness=False
-        )
+        judge_request = JudgeRequest.single_run(req.language, req.code, req.stdin, req.limits)
         self.ceiling([judge_request], lambda i, name: ["body", "limits", name])
         self.admit(1)
         (result,) = await self.judge([judge_request])
