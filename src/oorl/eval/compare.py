@@ -17,7 +17,7 @@ import numpy as np
 
 from oorl.eval.passk import estimate_pass_at_k
 from oorl.eval.report import counts, markdown_table
-from oorl.eval.run import SAMPLES, read_samples
+from oorl.eval.run import RUN_FILE, SAMPLES, read_samples
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, reps: int = 10_000, se
     over keys, resampling problems jointly across keys)."""
     run_a, run_b = Path(run_a), Path(run_b)
     benches = [
-        json.loads((r / "run.json").read_text())["bench"] for r in (run_a, run_b) if (r / "run.json").exists()
+        json.loads((r / RUN_FILE).read_text())["bench"] for r in (run_a, run_b) if (r / RUN_FILE).exists()
     ]
     if len(set(benches)) > 1:
         raise ValueError(f"the runs are of different benches: {benches[0]} and {benches[1]}")

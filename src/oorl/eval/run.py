@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from oorl.eval.backends import Generator
 from oorl.eval.benches import Bench, EvalItem
+from oorl.eval.report import row_key
 from oorl.sandbox.types import JudgeRequest, JudgeResult, Verdict
 
 FORMAT = "format"  # the verdict of an answer that breaks the format (chat style): never run
@@ -85,7 +86,7 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
 
 
 def _sample_key(row: dict[str, Any]) -> tuple[str, str, int]:
-    return row["problem_id"], row.get("direction") or row["language"], row["sample_index"]
+    return row["problem_id"], row_key(row), row["sample_index"]
 
 
 def _check_run_file(out: Path, meta: dict[str, Any], resume: bool) -> None:

@@ -90,8 +90,9 @@ def _usable_inputs(item: CSource, harness: Harness, ref: Reference) -> list[int]
     the source is broken); a function called through the driver may be outside its domain on some
     generated arguments (division by zero): those inputs are dropped instead."""
     if not ref.outcomes:
-        why = max(ref.drop_counts().items(), key=lambda kv: kv[1])[0]
-        return _skip(item, f"source_{why}", f"no input left: {ref.drop_counts()}")
+        dropped = ref.drop_counts()
+        why = max(dropped.items(), key=lambda kv: kv[1])[0]
+        return _skip(item, f"source_{why}", f"no input left: {dropped}")
     bad = [
         i
         for i, o in ref.outcomes.items()
