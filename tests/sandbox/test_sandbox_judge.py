@@ -78,6 +78,25 @@ def test_compile_cache_compiles_the_same_source_once(sandbox):
         assert again.verdict is Verdict.ACCEPTED and again.compile.cached is False
 
 
+def test_a_program_published_again_by_another_process_is_not_judged_by_stale_metadata():
+    """A harness program evicted and compiled again elsewhere gets a new end-of-tests nonce: a pool
+    that remembered the old entry must read the new one, not fail a correct program."""
+    program = JudgeRequest(language="c", code="int main(void) { return 0; }\n")
+    with (
+        tempfile.TemporaryDirectory(dir="/var/tmp") as cache,
+        Sandbox(workers=1, cache_dir=cache) as a,
+        Sandbox(workers=1, cache_dir=cache) as b,
+    ):
+        assert a.judge(program).verdict is Verdict.ACCEPTED  # compiled
+        assert a.judge(program).compile.cached is True  # found, and now remembered by a
+        box = a.cache.path(a.cache.key(get_language("c"), program.code, harness=True))
+        box.with_suffix(".json").unlink()  # evicted, metadata first, as evict() does
+        shutil.rmtree(box)
+        assert b.judge(program).compile.cached is False  # published again, with a new nonce
+        again = a.judge(program)
+        assert again.verdict is Verdict.ACCEPTED, again.detail
+
+
 def test_runtime_error_and_stop_on_failure(sandbox):
     code = "import sys\nn = int(input())\nif n < 0:\n    sys.exit(3)\nprint(n)"
     tests = [StdioTest(stdin="-1", expected="-1"), StdioTest(stdin="2", expected="2")]

@@ -53,6 +53,15 @@ class UnsafeOutput(ValueError):
     """A compile step left something that is neither a regular file, a directory nor a link."""
 
 
+def _identity(box: Path) -> tuple[int, int] | None:
+    """(inode, mtime) of a box's metadata file: a new publish of the same key is a new file."""
+    try:
+        st = os.stat(box.with_suffix(".json"))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 class CompileCache:
     """Compiled programs by content (see the module docstring). Failed compiles are cached too, so
     re-judging any program never compiles it again."""
@@ -70,9 +79,11 @@ class CompileCache:
             _check_traversable(self.root)
         self.max_entries = max_entries
         self._inserts = 0
-        # (language, code, harness) -> (key, box, entry) for programs met lately: re-judging one (a
-        # repeated sample, a second test set) skips hashing and reading its metadata
-        self._recent: dict[tuple[str, str, bool], tuple[str, Path, Entry]] = {}
+        # (language, code, harness) -> ((key, box, entry), its metadata file's identity) for programs
+        # met lately: re-judging one (a repeated sample, a second test set) skips hashing and reading
+        # its metadata. The identity (inode, mtime) tells when another process evicted the entry and
+        # published the program again, with another harness nonce.
+        self._recent: dict[tuple[str, str, bool], tuple[tuple[str, Path, Entry], tuple[int, int]]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -98,20 +109,18 @@ class CompileCache:
     def find(self, lang: Language, code: str, *, harness: bool = False) -> tuple[str, Path, Entry | None]:
         """(key, box directory, the cached entry for `code` or None if there is none)."""
         recent = self._recent.get((lang.name, code, harness))
-        if recent is not None and os.path.isdir(recent[1]):  # another process may have evicted it
-            return recent
+        if recent is not None and os.path.isdir(recent[0][1]) and _identity(recent[0][1]) == recent[1]:
+            return recent[0]
         key = self.key(lang, code, harness=harness)
+        before = _identity(self.path(key))
         entry = self.lookup(key)
         found = (key, self.path(key), entry)
-        if entry is not None:
-            self._remember(lang, code, harness, found)
+        if entry is not None and before is not None and _identity(self.path(key)) == before:
+            with self._lock:
+                if len(self._recent) >= RECENT_PROGRAMS:
+                    del self._recent[next(iter(self._recent))]
+                self._recent[lang.name, code, harness] = (found, before)
         return found
-
-    def _remember(self, lang: Language, code: str, harness: bool, found: tuple[str, Path, Entry]) -> None:
-        with self._lock:
-            if len(self._recent) >= RECENT_PROGRAMS:
-                del self._recent[next(iter(self._recent))]
-            self._recent[lang.name, code, harness] = found
 
     def lookup(self, key: str) -> Entry | None:
         box = self.path(key)
