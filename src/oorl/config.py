@@ -135,7 +135,13 @@ class DataSettings(_Group):
         None, description="HumanEval-X directory to add to SFT pairs; None = not used"
     )
     ir_groups: str | None = Field(
-        None, description="IR-group JSONL; None = the bundled one (built when missing)"
+        None,
+        description="IR-group JSONL; None = the bundled groups of the synthetic corpus (built when missing)",
+    )
+    ir_compact: bool = Field(
+        False,
+        description="train and evaluate on compacted IR (oorl.ir.normalize.compact_ir): no lifetime "
+        "markers, alignments or pointer hints, 20-25% fewer tokens",
     )
     max_ir_tokens: int = Field(
         1024,
@@ -265,6 +271,11 @@ class LogSettings(_Group):
     wandb: bool = Field(False, description="log to Weights & Biases (needs the wandb extra)")
     wandb_project: str = Field("oorl", description="W&B project name")
     progress: bool = Field(True, description="show rich progress bars")
+    grad_norms: bool = Field(
+        False,
+        description="log the preference and on-policy gradients' norms and cosine apart (a gradient "
+        "copy and, over ranks, a collective per step; not with deepspeed)",
+    )
 
 
 class EvalSettings(_Group):
@@ -273,6 +284,11 @@ class EvalSettings(_Group):
     temperature: float = Field(0.2, gt=0.0, description="sampling temperature when n_samples > 1")
     max_new_tokens: int = Field(1024, ge=1, description="longest completion at evaluation")
     batch_size: int = Field(16, ge=1, description="prompts per generate call")
+    ir_groups: int = Field(
+        32,
+        ge=0,
+        description="held-out IR groups for GEPO's pair / group accuracy (oorl.eval.ir); 0 = not measured",
+    )
 
 
 class TrainConfig(_Group):

@@ -202,3 +202,13 @@ def test_dpo_pairs_are_every_winner_loser_pair_of_a_group():
     group = torch.tensor([7, 7, 3, 7, 3, 3])
     w, l_ = dpo_pairs(winner, group)
     assert sorted(zip(w.tolist(), l_.tolist(), strict=True)) == [(0, 3), (1, 3), (2, 4), (2, 5)]
+
+
+def test_a_tie_is_half_right_not_wrong():
+    """At a run's first step the policy is its reference: every log-ratio is 0, every margin 0, and
+    the accuracies say chance (0.5), not 0."""
+    zeros = torch.zeros(4)
+    _, gepo_m = gepo_loss(zeros, zeros, torch.tensor([True, True, False, False]), torch.tensor([0, 0, 0, 0]))
+    _, dpo_m = dpo_loss(zeros[:2], zeros[2:], zeros[:2], zeros[2:])
+    assert gepo_m["margin"].item() == 0.0 and gepo_m["accuracy"].item() == 0.5
+    assert dpo_m["accuracy"].item() == 0.5

@@ -54,9 +54,13 @@ def test_demo_writes_the_report(tmp_path):
         assert summary["heldout_per_language"][stage] == {"javascript": value}
         assert abs(value * 12 - round(value * 12)) < 1e-9, value
     assert summary["steps"] == 2 and summary["wall_s"] > 0
+    # GEPO's held-out IR metrics: the SFT model is its own reference, so exactly chance before
+    ir = summary["heldout_ir"]
+    assert ir["sft"]["pair_accuracy"] == 0.5 and ir["sft"]["n_pairs"] > 0
+    assert 0.0 <= ir["oorl"]["pair_accuracy"] <= 1.0 and ir["oorl"]["n_groups"] == ir["sft"]["n_groups"]
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all("gepo_loss" in r and "reward" in r for r in rows)
     assert (out / "reward_curve.png").stat().st_size > 0
     report = (out / "report.md").read_text()
-    assert "| javascript |" in report and "tiny" in report.lower()
+    assert "| javascript |" in report and "tiny" in report.lower() and "held-out IR groups" in report
     assert (out / "oorl" / "final-model" / "config.json").exists()

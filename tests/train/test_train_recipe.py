@@ -201,3 +201,23 @@ def test_sft_and_rl_problems_are_disjoint_below_share_one(data_dir):
     assert sft and rl and len(sft) + len(rl) == len(tasks)
     assert {t.problem.id for t in sft}.isdisjoint({t.problem.id for t in rl})
     assert sft_rl_split(tasks, 1.0, seed=0) == (tasks, tasks)
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.0])
+def test_split_gradient_norms_add_up_to_the_step_norm(data_dir, tiny_model_dir, tmp_path, weight):
+    """log.grad_norms: |g|^2 = |g_pref|^2 + |g_onp|^2 + 2 |g_pref| |g_onp| cos, against the norm the
+    engine clips; a zero preference weight gives a zero preference gradient."""
+    torch.manual_seed(0)
+    cfg = _cfg(
+        data_dir, tmp_path, "log.grad_norms=true", f"preference.weight={weight}", "optim.max_grad_norm=1e9"
+    )
+    trainer = make_trainer(cfg, tiny_model_dir)
+    _nudge(trainer)
+    m = trainer.step()
+    p, o, cos = m["grad_norm_preference"], m["grad_norm_onpolicy"], m["grad_cosine"]
+    assert o > 0 and -1.0 <= cos <= 1.0
+    assert m["grad_norm"] ** 2 == pytest.approx(p**2 + o**2 + 2 * p * o * cos, rel=1e-4)
+    if weight == 0.0:
+        assert p == 0.0 and m["grad_norm"] == pytest.approx(o, rel=1e-5)
+    else:
+        assert p > 0

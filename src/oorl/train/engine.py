@@ -132,6 +132,20 @@ class Engine:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
+    # --- diagnostics ----------------------------------------------------------------------------
+
+    gradient_sharded = False  # True: gradient() is this rank's shard; dot products need a sum over ranks
+
+    def gradient(self) -> torch.Tensor | None:
+        """The gradient accumulated so far as one flat float32 vector, summed over ranks as `step`
+        sums it (zeros for parameters without one); None where the engine keeps it to itself.
+        For diagnostics only (`log.grad_norms`): it costs a copy and a collective."""
+        flat = [
+            (p.grad.detach() if p.grad is not None else torch.zeros_like(p)).float().reshape(-1)
+            for p in trainable(self.model)
+        ]
+        return self.dist.all_reduce(torch.cat(flat))
+
     # --- checkpoints ----------------------------------------------------------------------------
 
     def save_state(self, folder: Path) -> None:
@@ -182,6 +196,7 @@ class FSDPEngine(Engine):
 
     collective = True
     sharded_params = True
+    gradient_sharded = True
 
     def _mesh(self):
         from torch.distributed.device_mesh import init_device_mesh
@@ -234,6 +249,17 @@ class FSDPEngine(Engine):
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         return norm
+
+    def gradient(self) -> torch.Tensor | None:
+        """This rank's shard of the (already reduce-scattered) gradient, flat."""
+        flat = [
+            (p.grad.to_local() if p.grad is not None else torch.zeros_like(p.to_local()))
+            .detach()
+            .float()
+            .reshape(-1)
+            for p in trainable(self.model)
+        ]
+        return torch.cat(flat)
 
     def save_state(self, folder: Path) -> None:
         import torch.distributed.checkpoint as dcp
@@ -354,6 +380,9 @@ class DeepSpeedEngine(Engine):
         self.ds.set_gradient_accumulation_boundary(False)
         norm = self.ds.get_global_grad_norm()
         return None if norm is None or self.cfg.optim.max_grad_norm is None else float(norm)
+
+    def gradient(self) -> torch.Tensor | None:
+        return None  # ZeRO keeps partitioned gradients in its own buffers
 
     def lr(self) -> float:
         return self.ds.get_lr()[0]

@@ -151,6 +151,7 @@ class OORLTrainer:
                 cfg.data.max_ir_tokens,
                 max_winners=p.max_winners,
                 max_losers=p.max_losers,
+                compact=cfg.data.ir_compact,
             )
             if self.dist.is_main and any(dropped.values()):
                 log.warning("IR groups left out: %s", dropped)
@@ -271,12 +272,16 @@ class OORLTrainer:
         norm = None
         for _ in range(passes):
             for b_rows in split_rows(exp.rewards.shape[0] if exp else 0, pieces):
+                preference = None
+                if ir is not None:  # first, so that its gradient can be measured apart
+                    metrics.update(self.preference_backward(ir))
+                    ir = None  # each IR batch is applied once
+                    preference = self.engine.gradient() if cfg.log.grad_norms and exp is not None else None
                 if exp is not None:
                     for k, v in self.onpolicy_backward(exp, b_rows).items():
                         totals[k] = totals.get(k, 0.0) + v
-                if ir is not None:
-                    metrics.update(self.preference_backward(ir))
-                    ir = None  # each IR batch is applied once
+                if preference is not None:
+                    metrics.update(self.split_grad_norms(preference, self.engine.gradient()))
                 metrics["lr"] = self.engine.lr()
                 norm = self.engine.step()
         if norm is not None:  # the last optimizer step's
@@ -287,6 +292,20 @@ class OORLTrainer:
             metrics["clip_frac"] = totals["clipped"] / tokens  # token-weighted over all of them
             metrics["approx_kl"] = totals["approx_kl"] / tokens
         return metrics
+
+    def split_grad_norms(self, preference: Tensor, total: Tensor) -> dict[str, float]:
+        """Norms of the preference and on-policy gradients of one optimizer step (already scaled
+        by their weights) and their cosine: whether one dwarfs the other, or pulls against it."""
+        onpolicy = total - preference
+        stats = torch.stack([preference @ preference, onpolicy @ onpolicy, preference @ onpolicy]).double()
+        if self.engine.gradient_sharded:
+            stats = self.dist.all_reduce(stats)
+        pp, oo, po = stats.tolist()
+        return {
+            "grad_norm_preference": pp**0.5,
+            "grad_norm_onpolicy": oo**0.5,
+            "grad_cosine": po / max((pp * oo) ** 0.5, 1e-30),
+        }
 
     def onpolicy_backward(self, exp: Experience, rows: list[int] | None = None) -> dict[str, float]:
         """PPO-clip over micro-batches of `rows` (default: all); the normaliser is the mini-batch's

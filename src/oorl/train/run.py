@@ -73,15 +73,26 @@ def bundled_texts(cfg: TrainConfig) -> list[str]:
     """What the tiny tokenizer is trained on: the *training* problems' solutions and prompts (the
     held-out split stays unseen, merges included) and the IR groups."""
     from oorl.tasks.prompts import translation_prompt
-    from oorl.train.data import build_tasks, load_ir_groups
+    from oorl.train.data import build_tasks, ir_sequences
 
     train, _ = build_tasks(cfg.data)
     texts = list({code for t in train for code in t.problem.solutions.values()})
     texts += [translation_prompt(t) for t in train[:2000]]
-    groups = load_ir_groups(cfg.data.ir_groups) or []
-    for g in groups[:500]:
-        texts += [g.prompt, *(w.ir for w in g.winners), *(x.ir for x in g.losers)]
+    for i, g in enumerate(training_ir_groups(cfg)[:500]):
+        seqs = ir_sequences(
+            g, i, max_winners=len(g.winners), max_losers=len(g.losers), compact=cfg.data.ir_compact
+        )
+        texts += [g.prompt, *(s.ir for s in seqs)]
     return texts
+
+
+def training_ir_groups(cfg: TrainConfig) -> list:
+    """The configured IR groups less the held-out ones (split by source program like the
+    problems); [] when there are none."""
+    from oorl.train.data import load_ir_groups, split_ir_groups
+
+    groups = load_ir_groups(cfg.data.ir_groups) or []
+    return split_ir_groups(groups, cfg.data.heldout_fraction, cfg.data.split_seed)[0]
 
 
 def resolve_model_path(cfg: TrainConfig, dist: Dist) -> str:
@@ -136,7 +147,7 @@ def setup(cfg: TrainConfig, *, model_path: str | None, resume: bool, reward_fn) 
 
 def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, closers: list) -> Run:
     from oorl.rollout import make_backend
-    from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split
+    from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split, split_ir_groups
     from oorl.train.model import load_model
     from oorl.train.recipe import OORLTrainer
 
@@ -169,6 +180,8 @@ def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, cl
             build_bundled_ir_groups(out)
         dist.barrier()
         ir_groups = load_ir_groups(str(out / "ir_groups.jsonl"))
+    if ir_groups is not None:  # held-out groups measure GEPO (oorl.eval.ir), never train it
+        ir_groups = split_ir_groups(ir_groups, cfg.data.heldout_fraction, cfg.data.split_seed)[0]
     if reward_fn is None:
         from oorl.sandbox import open_sandbox
 
