@@ -127,3 +127,24 @@ def test_synth_cli_emits_problems_verified_in_all_languages(tmp_path):
         p.provenance.dataset == "synthetic" and p.checker.mode == "exact" and p.tests for p in problems
     )
     assert "verified problems" in result.output
+
+
+@pytest.mark.sandbox
+def test_synth_cli_reproduces_a_training_configs_corpus(tmp_path):
+    """`--config`: exactly the problems a config's data.synthetic generates (how the bundled IR groups
+    of the demo's corpus are rebuilt), here rendered and verified in C only."""
+    from oorl.config import load_config
+    from oorl.train.data import synthetic_problems
+
+    config = tmp_path / "c.yaml"
+    config.write_text("data:\n  synthetic:\n    problems: 4\n    seed: 3\n    n_stmts: 1\n    n_tests: 2\n")
+    out = tmp_path / "synth.jsonl"
+    result = CliRunner().invoke(
+        app, ["synth", "--config", str(config), "--languages", "c", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    expected = synthetic_problems(load_config(config).data.synthetic)
+    got = read_jsonl(out, Problem)
+    assert [p.id for p in got] == [p.id for p in expected]
+    assert [p.solutions for p in got] == [{"c": p.solutions["c"]} for p in expected]
+    assert [p.tests for p in got] == [p.tests for p in expected]

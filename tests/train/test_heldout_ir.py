@@ -27,10 +27,21 @@ def test_pair_and_group_accuracy_by_hand():
     winner = [True, True, False, True, False, False]
     group = [7, 7, 7, 3, 3, 3]
     m = _metrics(policy, ref, winner, group)
-    assert m.n_pairs == 4 and m.n_groups == 2
+    assert m.n_pairs == 4 and m.n_groups == 2 and m.matched_accuracy is None
     assert m.pair_accuracy == pytest.approx(2.5 / 4)
     assert m.group_accuracy == pytest.approx(1.5 / 2)
     assert m.margin == pytest.approx((0.0 + 0.5) / 2)
+
+
+def test_matched_pairs_compare_a_loser_with_its_parent_only():
+    # winners r = 5 (O0), 0 (O2); loser r = 1 mutated from O2: all pairs 1 of 2, matched 0 of 1
+    winner, group = torch.tensor([True, True, False]), torch.tensor([0, 0, 0])
+    matched = torch.zeros(3, 3, dtype=torch.bool)
+    matched[1, 2] = True
+    m = preference_metrics(
+        torch.tensor([5.0, 0.0, 1.0]), torch.zeros(3), winner, group, beta=1.0, matched=matched
+    )
+    assert (m.pair_accuracy, m.matched_accuracy, m.n_matched) == (0.5, 0.0, 1)
 
 
 def test_the_reference_against_itself_is_chance():
@@ -81,6 +92,8 @@ def test_eval_set_keeps_whole_groups_that_fit_and_scores_them(tiny_model_dir):
     data = ir_eval_set(groups, tok, max_tokens=256, max_winners=2, max_losers=2, compact=False, max_groups=10)
     assert data.dropped["too_long"] == 1 and data.n_groups == 2
     assert sorted({s.group for s in data.seqs}) == [0, 2] and data.winner.tolist() == [True, True, False] * 2
+    # the loser was mutated from the O0 winner: one matched pair per group
+    assert data.matched.sum().item() == 2 and data.matched[0, 2] and not data.matched[1, 2]
     lp = ir_logprobs(model.eval(), tok, data, micro_batch_size=4)
     assert lp.shape == (6,) and bool((lp < 0).all())
     # micro-batching does not change a log-prob

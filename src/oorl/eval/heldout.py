@@ -57,6 +57,7 @@ class HeldoutEval:
                 "ir_pair_accuracy": self.ir.pair_accuracy,
                 "ir_group_accuracy": self.ir.group_accuracy,
                 "ir_margin": self.ir.margin,
+                "ir_matched_accuracy": self.ir.matched_accuracy,
                 "ir_groups": self.ir.n_groups,
                 "ir_pairs": self.ir.n_pairs,
             }
@@ -87,13 +88,12 @@ class HeldoutEvaluator:
         if groups:
             _, held = split_ir_groups(groups, cfg.data.heldout_fraction, cfg.data.split_seed)
             _, tokenizer = load_model(cfg.model, self.reference)
-            p = cfg.preference
-            ir_set = ir_eval_set(
+            ir_set = ir_eval_set(  # every winner and loser: each loser's parent winner is there
                 held,
                 tokenizer,
                 max_tokens=cfg.data.max_ir_tokens,
-                max_winners=p.max_winners,
-                max_losers=p.max_losers,
+                max_winners=64,
+                max_losers=64,
                 compact=cfg.data.ir_compact,
                 max_groups=cfg.eval.ir_groups,
             )
@@ -149,6 +149,11 @@ class HeldoutEvaluator:
             same = Path(path).resolve() == Path(self.reference).resolve()
             policy = ref if same else self._logps(model, tokenizer)
             ir = preference_metrics(
-                policy, ref, self.ir_set.winner, self.ir_set.group, beta=self.cfg.preference.beta
+                policy,
+                ref,
+                self.ir_set.winner,
+                self.ir_set.group,
+                beta=self.cfg.preference.beta,
+                matched=self.ir_set.matched,
             )
         return HeldoutEval(sampled, greedy, ir, count_parameters(model))

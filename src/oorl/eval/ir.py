@@ -7,7 +7,10 @@ of source programs never trained on (split like the translation problems, oorl.t
 - pair accuracy: over every (winner, loser) pair of a group, the share where the winner's reward
   is higher;
 - group accuracy: the share of groups whose mean winner reward is higher than the mean loser's;
-- margin: the mean over groups of beta * (mean_W r - mean_L r), GEPO's D.
+- margin: the mean over groups of beta * (mean_W r - mean_L r), GEPO's D;
+- matched accuracy: pair accuracy over the pairs of a loser and the winner it was mutated from (same
+  optimisation level): two IRs that differ at one site and hardly in length, so a drift of the
+  log-probs with sequence length, which any training causes, cannot decide them.
 
 Ties count one half, so a policy equal to its reference (every r = 0, e.g. the SFT model against
 itself) scores exactly 0.5, chance. Only the policy and the reference are needed: two no-grad
@@ -35,6 +38,7 @@ class IREvalSet:
     seqs: list[IRSequence]
     winner: Tensor  # (S,) bool
     group: Tensor  # (S,) long
+    matched: Tensor  # (S, S) bool: winner row, loser column, the loser mutated from that winner
     dropped: dict[str, int]
 
     @property
@@ -47,8 +51,10 @@ class IRPreferenceEval:
     pair_accuracy: float
     group_accuracy: float
     margin: float
+    matched_accuracy: float | None  # None without matched pairs
     n_groups: int
     n_pairs: int
+    n_matched: int
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,11 +75,19 @@ def ir_eval_set(
         groups, tokenizer, max_tokens, max_winners=max_winners, max_losers=max_losers, compact=compact
     )
     seqs = [s for _, group_seqs in usable[:max_groups] for s in group_seqs]
+    matched = torch.tensor(
+        [
+            [a.group == b.group and a.winner and not b.winner and b.levels[0] in a.levels for b in seqs]
+            for a in seqs
+        ],
+        dtype=torch.bool,
+    ).reshape(len(seqs), len(seqs))
     return IREvalSet(
         groups=groups,
         seqs=seqs,
         winner=torch.tensor([s.winner for s in seqs], dtype=torch.bool),
         group=torch.tensor([s.group for s in seqs], dtype=torch.long),
+        matched=matched,
         dropped=dropped,
     )
 
@@ -98,15 +112,24 @@ def ir_logprobs(
 
 
 def preference_metrics(
-    policy_logps: Tensor, ref_logps: Tensor, winner: Tensor, group: Tensor, *, beta: float
+    policy_logps: Tensor,
+    ref_logps: Tensor,
+    winner: Tensor,
+    group: Tensor,
+    *,
+    beta: float,
+    matched: Tensor | None = None,
 ) -> IRPreferenceEval:
-    """Pair accuracy, group accuracy and margin of the implicit rewards (see the module docstring)."""
+    """Pair, group and matched accuracy and the margin of the implicit rewards (module docstring);
+    `matched` (S, S) marks the (winner, loser) pairs of a loser and its parent winner."""
     reward = beta * (policy_logps.double() - ref_logps.double())  # (S,)
     same = group[:, None] == group[None, :]
     pairs = same & winner[:, None] & ~winner[None, :]  # (S, S): winner row, loser column
-    diff = reward[:, None] - reward[None, :]
+    right = ties_half(reward[:, None] - reward[None, :])  # (S, S)
     n_pairs = int(pairs.sum())
-    pair_accuracy = float(ties_half(diff)[pairs].sum()) / max(n_pairs, 1)
+    pair_accuracy = float(right[pairs].sum()) / max(n_pairs, 1)
+    n_matched = int(matched.sum()) if matched is not None else 0
+    matched_accuracy = float(right[matched].sum()) / n_matched if n_matched else None
     ids, dense = torch.unique(group, return_inverse=True)
     k = ids.numel()
     w = winner.double()
@@ -120,6 +143,8 @@ def preference_metrics(
         pair_accuracy=pair_accuracy,
         group_accuracy=float(ties_half(gap).mean()) if k else 0.0,
         margin=float(gap.mean()) if k else 0.0,
+        matched_accuracy=matched_accuracy,
         n_groups=k,
         n_pairs=n_pairs,
+        n_matched=n_matched,
     )

@@ -42,7 +42,14 @@ class AblationError(ValueError):
 
 
 DEFAULT_VARIANTS = ("sft", "onpolicy", "onpolicy+dpo", "onpolicy+gepo")
-METRICS = ("pass_at_1", "greedy_pass_at_1", "ir_pair_accuracy", "ir_group_accuracy", "ir_margin")
+METRICS = (
+    "pass_at_1",
+    "greedy_pass_at_1",
+    "ir_pair_accuracy",
+    "ir_matched_accuracy",
+    "ir_group_accuracy",
+    "ir_margin",
+)
 QUICK_SEEDS = (0, 1)
 QUICK = (  # `--quick`: the same pipeline at a size that runs in CI (about 3 minutes on 2 cores)
     "sft.steps=40",
@@ -260,7 +267,7 @@ def summarize(root: Path, variants: Sequence[str], seeds: Sequence[int]) -> dict
     out: dict = {"variants": {}, "seeds": list(seeds)}
     for v in variants:
         per_seed = {str(s): records[v][s]["scores"] for s in seeds}
-        metrics = [m for m in METRICS if all(m in x for x in per_seed.values())]
+        metrics = [m for m in METRICS if all(x.get(m) is not None for x in per_seed.values())]
         out["variants"][v] = {
             "seeds": per_seed,
             "mean": {m: statistics.fmean(x[m] for x in per_seed.values()) for m in metrics},
@@ -313,7 +320,14 @@ def _diff(ci: Sequence[float] | None) -> str:
 def render_report(summary: dict, cfg: TrainConfig) -> str:
     variants = list(summary["variants"])
     seeds = summary["seeds"]
-    heads = ("held-out pass@1", "greedy pass@1", "IR pair accuracy", "IR group accuracy", "IR margin")
+    heads = (
+        "held-out pass@1",
+        "greedy pass@1",
+        "IR pair accuracy",
+        "IR matched-pair accuracy",
+        "IR group accuracy",
+        "IR margin",
+    )
     lines = [
         "# Ablation: the paper's Table 4 at toy scale",
         "",
@@ -391,13 +405,14 @@ def plot_ablation(summary: dict, path: Path) -> None:
     variants = list(summary["variants"])
     panels = [
         m
-        for m in ("pass_at_1", "greedy_pass_at_1", "ir_pair_accuracy")
+        for m in ("pass_at_1", "greedy_pass_at_1", "ir_pair_accuracy", "ir_matched_accuracy")
         if m in summary["variants"][variants[0]]["mean"]
     ]
     titles = {
         "pass_at_1": "held-out pass@1",
         "greedy_pass_at_1": "greedy pass@1",
         "ir_pair_accuracy": "held-out IR pair accuracy",
+        "ir_matched_accuracy": "IR matched-pair accuracy",
     }
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
     for ax, m in zip(axes[0], panels, strict=True):
@@ -408,7 +423,7 @@ def plot_ablation(summary: dict, path: Path) -> None:
             ax.bar(i, mean, color=f"C{i}", alpha=0.75, yerr=err, capsize=4)
             dots = [x[m] for x in row["seeds"].values()]
             ax.scatter([i] * len(dots), dots, color="k", s=10, zorder=3)
-        if m == "ir_pair_accuracy":
+        if m.startswith("ir_"):
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         ax.set_xticks(range(len(variants)), [v.replace("+", "+\n") for v in variants], fontsize=8)
         ax.set_title(titles[m])

@@ -146,6 +146,7 @@ class IRSequence:
     group: int  # index of the group in the dataset
     winner: bool
     ir: str
+    levels: tuple[str, ...] = ()  # a winner's optimisation levels; a loser's: the level it was mutated from
 
 
 BUNDLED_IR_GROUPS = ("ir", "synthetic", "groups.jsonl.gz")
@@ -177,12 +178,21 @@ def ir_sequences(
     group, index: int, *, max_winners: int, max_losers: int, compact: bool = False
 ) -> list[IRSequence]:
     """The first `max_winners` winners and `max_losers` losers of a group (>= 1 of each, else []),
-    compacted (`compact_ir`) when asked."""
+    compacted (`compact_ir`) when asked.
+
+    Losers mutated from a kept winner come first: such a pair differs at one site only, so it
+    teaches which IR is equivalent, not which optimisation level's style to prefer. (With the
+    first losers whatever their level, DPO and GEPO on the tiny model learned to favour the style
+    of the kept winners' levels, and fell below chance on held-out loser-and-parent pairs.)
+    """
     from oorl.ir.normalize import compact_ir
 
     view = compact_ir if compact else str
-    winners = [IRSequence(index, True, view(w.ir)) for w in group.winners[:max_winners]]
-    losers = [IRSequence(index, False, view(loser.ir)) for loser in group.losers[:max_losers]]
+    kept = group.winners[:max_winners]
+    levels = {lv for w in kept for lv in w.opt_levels}
+    children = sorted(group.losers, key=lambda x: x.from_opt_level not in levels)  # stable
+    winners = [IRSequence(index, True, view(w.ir), tuple(w.opt_levels)) for w in kept]
+    losers = [IRSequence(index, False, view(x.ir), (x.from_opt_level,)) for x in children[:max_losers]]
     return winners + losers if winners and losers else []
 
 
