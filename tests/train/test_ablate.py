@@ -128,7 +128,8 @@ def test_quick_ablation_end_to_end(tmp_path):
         "log.progress=false",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    # two cells at a time, each in its own process (the --jobs path); each seed's SFT comes first
+    proc = subprocess.run([*cmd, "--jobs", "2"], capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["variants"]) == ["sft", "onpolicy", "onpolicy+dpo", "onpolicy+gepo"]
@@ -149,6 +150,6 @@ def test_quick_ablation_end_to_end(tmp_path):
     metrics = (out / "seed-1" / "onpolicy+gepo" / "metrics.jsonl").read_text()
     assert "gepo_loss" in metrics and "grad_norm_preference" in metrics
     assert "gepo_loss" not in (out / "seed-1" / "onpolicy" / "metrics.jsonl").read_text()
-    # run again: nothing is redone
+    # run again, one cell at a time: nothing is redone
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0 and "to do: 0 SFT, 0 cells" in proc.stdout, proc.stdout + proc.stderr[-2000:]

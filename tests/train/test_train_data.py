@@ -142,3 +142,38 @@ def test_sandbox_workers_share_the_cores_among_ranks():
     assert sandbox_workers(cfg, 2) == max(1, cores // 2)
     assert sandbox_workers(cfg, 64) == 1
     assert sandbox_workers(load_config(None, ["sandbox_workers=3"]), 2) == 3
+
+
+def test_ir_sequences_keep_the_losers_of_kept_winners_first():
+    """A loser mutated from a kept winner differs from it at one site: such losers come first, in
+    their file order; the others fill up what is left."""
+    from oorl.ir.schema import IRGroup
+    from oorl.train.data import ir_sequences
+
+    witness = {"stdin": "1\n", "expected": "1\n", "observed": "2\n", "kind": "output"}
+    group = IRGroup.model_validate(
+        {
+            "id": "g",
+            "source_lang": "c",
+            "source": "int main(void) { return 0; }",
+            "prompt": "p",
+            "winners": [{"ir": f"w{lv}", "opt_levels": [lv]} for lv in ("O0", "O1", "O2")],
+            "losers": [
+                {"ir": f"l{i}", "operator": "x", "from_opt_level": lv, "witness": witness}
+                for i, lv in enumerate(("O2", "Oz", "O1", "O0"))
+            ],
+            "exec": {},
+            "provenance": {},
+        }
+    )
+    seqs = ir_sequences(group, 7, max_winners=2, max_losers=2)
+    assert [(s.ir, s.levels) for s in seqs] == [
+        ("wO0", ("O0",)),
+        ("wO1", ("O1",)),
+        ("l2", ("O1",)),
+        ("l3", ("O0",)),
+    ]
+    every = ir_sequences(group, 7, max_winners=None, max_losers=None)
+    assert [s.ir for s in every] == ["wO0", "wO1", "wO2", "l0", "l2", "l3", "l1"] and {
+        s.group for s in every
+    } == {7}

@@ -88,12 +88,10 @@ class HeldoutEvaluator:
         if groups:
             _, held = split_ir_groups(groups, cfg.data.heldout_fraction, cfg.data.split_seed)
             _, tokenizer = load_model(cfg.model, self.reference)
-            ir_set = ir_eval_set(  # every winner and loser: each loser's parent winner is there
+            ir_set = ir_eval_set(
                 held,
                 tokenizer,
                 max_tokens=cfg.data.max_ir_tokens,
-                max_winners=64,
-                max_losers=64,
                 compact=cfg.data.ir_compact,
                 max_groups=cfg.eval.ir_groups,
             )

@@ -65,12 +65,14 @@ def ir_eval_set(
     tokenizer,
     *,
     max_tokens: int,
-    max_winners: int,
-    max_losers: int,
     compact: bool,
     max_groups: int,
+    max_winners: int | None = None,
+    max_losers: int | None = None,
 ) -> IREvalSet:
-    """The first `max_groups` of `groups` that fit `max_tokens` whole (none is cut, as in training)."""
+    """The first `max_groups` of `groups` that fit `max_tokens` whole (none is cut, as in training),
+    with their first `max_winners` winners and `max_losers` losers (None: all, so that every loser's
+    parent winner is there)."""
     usable, dropped = fit_ir_groups(
         groups, tokenizer, max_tokens, max_winners=max_winners, max_losers=max_losers, compact=compact
     )

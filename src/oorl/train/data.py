@@ -175,10 +175,10 @@ def split_ir_groups(groups: list, fraction: float, seed: int) -> tuple[list, lis
 
 
 def ir_sequences(
-    group, index: int, *, max_winners: int, max_losers: int, compact: bool = False
+    group, index: int, *, max_winners: int | None, max_losers: int | None, compact: bool = False
 ) -> list[IRSequence]:
-    """The first `max_winners` winners and `max_losers` losers of a group (>= 1 of each, else []),
-    compacted (`compact_ir`) when asked.
+    """The first `max_winners` winners and `max_losers` losers of a group (None: all; >= 1 of each,
+    else []), compacted (`compact_ir`) when asked.
 
     Losers mutated from a kept winner come first: such a pair differs at one site only, so it
     teaches which IR is equivalent, not which optimisation level's style to prefer. (With the
@@ -202,7 +202,13 @@ def ir_text(ir: str) -> str:
 
 
 def fit_ir_groups(
-    groups: list, tokenizer, max_tokens: int, *, max_winners: int, max_losers: int, compact: bool = False
+    groups: list,
+    tokenizer,
+    max_tokens: int,
+    *,
+    max_winners: int | None,
+    max_losers: int | None,
+    compact: bool = False,
 ) -> tuple[list[tuple[int, list[IRSequence]]], dict[str, int]]:
     """The IR groups a step may train on, as (dataset index, sequences), and why others were left out.
 

@@ -79,9 +79,7 @@ def bundled_texts(cfg: TrainConfig) -> list[str]:
     texts = list({code for t in train for code in t.problem.solutions.values()})
     texts += [translation_prompt(t) for t in train[:2000]]
     for i, g in enumerate(training_ir_groups(cfg)[:500]):
-        seqs = ir_sequences(
-            g, i, max_winners=len(g.winners), max_losers=len(g.losers), compact=cfg.data.ir_compact
-        )
+        seqs = ir_sequences(g, i, max_winners=None, max_losers=None, compact=cfg.data.ir_compact)
         texts += [g.prompt, *(s.ir for s in seqs)]
     return texts
 
