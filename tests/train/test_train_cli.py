@@ -19,7 +19,6 @@ SMALL = [
     "rollout.max_new_tokens=12",
     "rollout.prompts_per_step=2",
     "rollout.group_size=2",
-    "tiny.vocab_size=600",
     "tiny.hidden_size=32",
     "tiny.intermediate_size=64",
     "tiny.num_heads=2",

@@ -177,8 +177,9 @@ TINY = sorted(p for p in SHIPPED if p.name == "tiny_cpu.yaml" or p.name.endswith
 @pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("path", TINY, ids=lambda p: p.name)
-def test_tiny_config_runs_two_steps(path, tmp_path, tiny_model_dir):
-    """Each CPU recipe trains for 2 steps as shipped (short completions from the test's tiny model)."""
+def test_tiny_config_runs_two_steps(path, tmp_path, tiny_model_dir, data_dir):
+    """Each CPU recipe trains for 2 steps as shipped (short completions from the test's tiny model,
+    and IR groups its tokenizer was built on: the shipped groups need the recipe's own tokenizer)."""
     import json
 
     import torch
@@ -195,6 +196,7 @@ def test_tiny_config_runs_two_steps(path, tmp_path, tiny_model_dir):
             "log.progress=false",
             "log.tensorboard=false",
             "checkpoint.every=100",
+            f"data.ir_groups={data_dir / 'groups.jsonl'}",
         ],
     )
     result = run_training(cfg, model_path=str(tiny_model_dir))
