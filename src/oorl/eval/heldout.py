@@ -76,7 +76,7 @@ class HeldoutEvaluator:
 
     def __init__(self, cfg: TrainConfig, reward_fn, reference: str | Path, *, cache: Path | None = None):
         from oorl.train.data import build_tasks, load_ir_groups, split_ir_groups
-        from oorl.train.model import load_model
+        from oorl.train.model import load_tokenizer
 
         self.cfg, self.reward_fn, self.reference = cfg, reward_fn, str(reference)
         _, heldout = build_tasks(cfg.data)
@@ -87,7 +87,12 @@ class HeldoutEvaluator:
         groups = load_ir_groups(cfg.data.ir_groups) if cfg.eval.ir_groups > 0 else None
         if groups:
             _, held = split_ir_groups(groups, cfg.data.heldout_fraction, cfg.data.split_seed)
-            _, tokenizer = load_model(cfg.model, self.reference)
+            m = cfg.model
+            tokenizer = load_tokenizer(
+                self.reference,
+                trust_remote_code=m.trust_remote_code,
+                chat_template_kwargs=m.chat_template_kwargs,
+            )
             ir_set = ir_eval_set(
                 held,
                 tokenizer,
