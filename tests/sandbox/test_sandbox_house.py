@@ -70,6 +70,23 @@ def test_a_run_sees_neither_the_cache_nor_the_house(sandbox):
     ], seen
 
 
+def test_a_program_has_no_capability_and_a_user_namespace_of_its_own(sandbox):
+    """Every capability set empty, no_new_privs, both seccomp filters (the server's, the runner's), and
+    a user namespace that maps only the run's own uid and gid."""
+    script = (
+        "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status; echo uid $(cat /proc/self/uid_map); "
+        "echo gid $(cat /proc/self/gid_map); id -u"
+    )
+    first = bash(sandbox, script)
+    fields = dict(line.split(None, 1) for line in first.splitlines()[:-1])
+    uid = first.splitlines()[-1]
+    assert {k: v for k, v in fields.items() if k.startswith("Cap")} == {
+        f"{k}:": "0000000000000000" for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+    }, first
+    assert (fields["NoNewPrivs:"], fields["Seccomp:"], fields["Seccomp_filters:"]) == ("1", "2", "2"), first
+    assert fields["uid"] == f"{uid} {uid} 1" and fields["gid"].split()[2] == "1", first
+
+
 def test_a_dead_house_is_replaced(sandbox):
     assert bash(sandbox, "echo one") == "one\n"
     before = sandbox.resident_pids

@@ -45,8 +45,9 @@ class Capabilities:
     @property
     def seccomp(self) -> str:
         return (
-            "seccomp filter in every run (seccomp.h): no namespaces or mounts, io_uring, perf_event_open, bpf, "
-            "userfaultfd, keyrings, AF_VSOCK / AF_PACKET / netlink other than route sockets; native ABI only"
+            "seccomp filters in every run (seccomp.h; the list attached once per house): no namespaces or "
+            "mounts, io_uring, perf_event_open, bpf, userfaultfd, keyrings, AF_VSOCK / AF_PACKET / netlink "
+            "other than route sockets; native ABI only"
         )
 
 

@@ -9,17 +9,17 @@
  * Each run is prepared before its request comes, so that a request costs little more than an exec.
  * The server forks, into a new PID namespace, the run's init: PID 1 of that namespace. The init
  * gives the run new mount, IPC and UTS namespaces (a fresh /proc, a size-capped /tmp and /dev/shm,
- * the hostname "sandbox"), forks the run's first process, the runner, drops its own capabilities
- * and waits. The runner reads the request from our process (the program's stdin, stdout and
- * stderr come with it), binds /box from the compile cache (the rest of the cache hidden under an
- * empty mount), enters a user namespace mapping only the run's uid (so that no per-user kernel
- * state, such as the user keyring, is shared with the slot's other runs), sets the rlimits, drops
- * every capability, starts its own session, installs the seccomp filter (seccomp.h) and execs the
- * program. When the program exits, the init kills and reaps whatever it left in the namespace,
- * then answers our process itself (see Messages below: the run's status and CPU time, or why the
- * program could not start): a run whose status we report has no process left. As a namespace's
- * init it ignores every signal the program may send it, and being undumpable it cannot be traced
- * or read.
+ * the hostname "sandbox", the compile cache hidden under an empty mount), forks the run's first
+ * process, the runner, drops its own capabilities and waits. The runner makes a user namespace
+ * mapping only the run's uid (so that no per-user kernel state, such as the user keyring, is shared
+ * with the slot's other runs) and waits for the request. Once it comes from our process (the
+ * program's stdin, stdout and stderr come with it), the runner binds /box from the compile cache,
+ * enters that user namespace, sets the rlimits, drops every capability, starts its own session, adds
+ * its seccomp filter to the server's (seccomp.h) and execs the program. When the program exits, the
+ * init kills and reaps whatever it left in the namespace, then answers our process itself (see
+ * Messages below: the run's status and CPU time, or why the program could not start): a run whose
+ * status we report has no process left. As a namespace's init it ignores every signal the program
+ * may send it, and being undumpable it cannot be traced or read.
  *
  * Meanwhile the server watches: kill requests from our process and a backstop clock, either of
  * which kills the init (and with it the namespace); it answers for an init that died before
@@ -105,9 +105,14 @@ static void do_mount(const char *source, const char *target, const char *type, u
     if (mount(source, target, type, flags, data) != 0) fail("mount", target);
 }
 
+/* The compile cache, opened by each run's init before it hides the cache under an empty mount: the
+ * runner binds the request's box through it. */
+static int cache_dir = -1;
+
 static void bind_cached(const char *relative, const char *target, int writable) {
     char source[4096];
-    if (snprintf(source, sizeof source, "%s/%s", CACHE, relative) >= (int)sizeof source) {
+    int length = snprintf(source, sizeof source, "/proc/self/fd/%d/%s", cache_dir, relative);
+    if (length >= (int)sizeof source) {
         errno = ENAMETOOLONG;
         fail("bind", relative);
     }
@@ -133,17 +138,51 @@ static void write_file(const char *path, const char *text) {
 
 /* A user namespace of the run's own, mapping only its uid and gid: what the house's user namespace
  * holds per user (the kernel's user keyring) is not shared with the slot's other runs, and the
- * run's mounts belong to a namespace it has no capability over. */
-static void own_user_namespace(void) {
-    char map[64];
-    uid_t uid = getuid();
-    gid_t gid = getgid();
+ * run's mounts belong to a namespace it has no capability over. The runner enters it (setns) after
+ * the request's mounts, which need its capabilities over the init's mount namespace; it is made
+ * before the request comes, by a helper that only unshares it and waits: a clone that shares the
+ * runner's memory and fds (a fork, which copies them, cost 0.4 ms here), of which the runner writes
+ * the maps and keeps an fd. */
+static int helper_notes[2], helper_exit[2];
+
+static int unshare_user_namespace(void *unused) {
+    char note = 'u';
+    (void)unused;
     if (unshare(CLONE_NEWUSER) != 0) fail("unshare", "user namespace");
-    write_file("/proc/self/setgroups", "deny");
-    snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
-    write_file("/proc/self/uid_map", map);
-    snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
-    write_file("/proc/self/gid_map", map);
+    if (write(helper_notes[1], &note, 1) != 1 || read(helper_exit[0], &note, 1) < 0) _exit(127);
+    _exit(0);
+}
+
+static void write_proc(pid_t pid, const char *name, const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    write_file(path, text);
+}
+
+static int prepare_user_namespace(void) {
+    static char stack[16384] __attribute__((aligned(16)));
+    if (pipe2(helper_notes, O_CLOEXEC) != 0 || pipe2(helper_exit, O_CLOEXEC) != 0)
+        fail("pipe", "user namespace");
+    pid_t helper =
+        clone(unshare_user_namespace, stack + sizeof stack, CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
+    if (helper < 0) fail("clone", "user namespace");
+    char note, map[64], path[64];
+    if (read(helper_notes[0], &note, 1) != 1) fail("user namespace", "not made"); /* its reason first */
+    write_proc(helper, "setgroups", "deny");
+    snprintf(map, sizeof map, "%u %u 1\n", getuid(), getuid());
+    write_proc(helper, "uid_map", map);
+    snprintf(map, sizeof map, "%u %u 1\n", getgid(), getgid());
+    write_proc(helper, "gid_map", map);
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)helper);
+    int userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0) fail("open", path);
+    close(helper_exit[1]); /* the helper sees EOF and exits */
+    while (waitpid(helper, NULL, 0) < 0 && errno == EINTR) {
+    }
+    close(helper_exit[0]);
+    close(helper_notes[0]);
+    close(helper_notes[1]);
+    return userns;
 }
 
 static void drop_capabilities(void) {
@@ -256,6 +295,7 @@ static int next_request(char **strings, int *n_strings, int *fds, int *n_fds) {
 static void run_program(int notes, long long disk) {
     static char *strings[MAX_STRINGS + 1], *env[MAX_STRINGS + 1];
     int n_strings, fds[3], n_fds;
+    int userns = prepare_user_namespace();
     if (!next_request(strings, &n_strings, fds, &n_fds)) {
         run->gone = 1;
         _exit(0);
@@ -276,11 +316,6 @@ static void run_program(int notes, long long disk) {
     run->disk = number(argv[1]);
     if (write(notes, "t", 1) != 1) fail("write", "notes");
 
-    int mine[3];
-    for (int i = 0; i < 3; i++) mine[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
-    for (int i = 0; i < 3; i++) dup2(mine[i], i); /* also closes our socket */
-    close_range(3, ~0U, 0);
-
     const char *cwd = argv[2], *box = argv[3];
     int box_writable = strcmp(argv[4], "1") == 0;
     int arg = 5;
@@ -296,18 +331,20 @@ static void run_program(int notes, long long disk) {
 
     if (run->disk != disk) mount_scratch(run->disk, MS_REMOUNT);
     if (strcmp(box, "-") != 0) bind_cached(box, "/box", box_writable);
-    /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
-     * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
-    do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");
     if (chdir(cwd) != 0) fail("chdir", cwd);
-    own_user_namespace();
+    if (setns(userns, CLONE_NEWUSER) != 0) fail("setns", "user namespace");
+
+    int mine[3];
+    for (int i = 0; i < 3; i++) mine[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+    for (int i = 0; i < 3; i++) dup2(mine[i], i); /* also closes our socket */
+    close_range(3, ~0U, 0); /* and the cache's, the user namespace's and every other fd of ours */
     for (long long i = 0; i < n_rlimits; i++) {
         struct rlimit limit = {(rlim_t)number(rlimits[3 * i + 1]), (rlim_t)number(rlimits[3 * i + 2])};
         if (setrlimit((int)number(rlimits[3 * i]), &limit) != 0) fail("setrlimit", rlimits[3 * i]);
     }
     drop_capabilities();
     setsid();
-    install_seccomp();
+    deny_namespaces();
     execve(program[0], program, env);
     fail("cannot start", program[0]);
 }
@@ -324,6 +361,11 @@ static void run_init(int notes, long long disk) {
     do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL); /* nothing we mount reaches the house */
     do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_scratch(disk, 0);
+    /* No other program's files: the cache's mount is hidden under an empty one (it cannot be
+     * unmounted: it came from the house's mount namespace, which belongs to bwrap's user namespace). */
+    cache_dir = open(CACHE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cache_dir < 0) fail("open", CACHE);
+    do_mount("tmpfs", "/.oorl", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0");
     if (sethostname("sandbox", 7) != 0) fail("sethostname", "");
     int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     /* the memory cgroup's OOM killer takes the run, never the house */
@@ -337,6 +379,7 @@ static void run_init(int notes, long long disk) {
         prctl(PR_SET_DUMPABLE, 1); /* for its user namespace's maps; execve decides for the program */
         run_program(notes, disk);
     }
+    close(cache_dir);
     drop_capabilities();
     int status = 0, other;
     for (;;) { /* reap orphans until the runner (the program) itself exits */
@@ -455,6 +498,10 @@ int main(void) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 1;
     for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
         if (prctl(PR_CAPBSET_DROP, cap) != 0) return 1;
+    if (install_seccomp() != 0) { /* inherited by every run (seccomp.h) */
+        perror("oorl-init: seccomp");
+        return 1;
+    }
     /* bwrap's PID namespace belongs to a user namespace above ours, where we have no capability: the
      * server proper is the init of a PID namespace of our own, so that it may return to it (setns)
      * after creating each run's. */

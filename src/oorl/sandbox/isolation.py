@@ -38,8 +38,11 @@ Why each layer (measured on Debian 12):
 - CPU time is one budget for the whole run: the slot's CPU accounting cgroup, polled during the run,
   and the exact total its init reports (every process of the run is reaped by its parent or by the
   init), since RLIMIT_CPU counts each process alone.
-- The seccomp filter (seccomp.h) closes what namespaces do not: nested user namespaces, io_uring, bpf,
-  perf events, userfaultfd, keyrings, vsock and raw sockets, and foreign syscall ABIs.
+- The seccomp filters (seccomp.h) close what namespaces do not: nested user namespaces, io_uring, bpf,
+  perf events, userfaultfd, keyrings, vsock and raw sockets, and foreign syscall ABIs. The list is
+  attached once, by the run server, and inherited: attaching it per run cost 0.1-0.2 ms.
+- What a request still costs is kept short: the run's user namespace is made before the request
+  comes and entered after its mounts, and the cache is hidden by the run's init ahead of time.
 """
 
 from oorl.sandbox.cgroups import Capabilities, capabilities

@@ -5,12 +5,21 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 
-/* The seccomp filter every program runs under, installed by its runner just before exec (the
- * server's no_new_privs lets an unprivileged process do that). Modelled on Docker's default profile,
- * but a deny list: what no judged program needs and what has been the road to kernel privilege
- * escalations. Denied calls fail (EPERM; ENOSYS where a runtime falls back on it), never kill, so that
- * a runtime probing for a feature carries on without it. Only the native ABI is allowed: an i386
- * (int 0x80) or x32 call would bypass a list of native numbers. */
+/* The seccomp filters every program runs under (the server's no_new_privs lets an unprivileged
+ * process attach them). Modelled on Docker's default profile, but a deny list: what no judged program
+ * needs and what has been the road to kernel privilege escalations. Denied calls fail (EPERM; ENOSYS
+ * where a runtime falls back on it), never kill, so that a runtime probing for a feature carries on
+ * without it. Only the native ABI is allowed: an i386 (int 0x80) or x32 call would bypass a list of
+ * native numbers.
+ *
+ * Two filters, because attaching one costs in proportion to its length (the kernel runs it once per
+ * syscall number to cache the always-allowed ones: about 0.15 ms for the whole list here), and runs
+ * are meant to cost little more than an exec:
+ *   - the run server attaches the whole list once, at start (`install_seccomp`); every init, runner
+ *     and program inherits it, a reference to the same filter, for nothing;
+ *   - the three calls that the server, each run's init and its runner make themselves (new
+ *     namespaces, entering them, mounts) are left out of it, and a filter of those three alone is
+ *     attached by each runner just before exec (`deny_namespaces`). */
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -26,14 +35,15 @@
 #define ARG_LOW(n) (offsetof(struct seccomp_data, args[n])) /* the low 32 bits, little-endian */
 #define RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
 
-/* Denied outright: what no judged program needs (most also need a capability the run lacks). */
+/* Denied outright, by the server's filter: what no judged program needs (most also need a capability
+ * the run lacks). */
 static const struct {
     int nr, error;
 } denied[] = {
-    /* nested user namespaces, and every other namespace or mount */
-    {SYS_unshare, EPERM}, {SYS_setns, EPERM}, {SYS_mount, EPERM}, {SYS_umount2, EPERM},
-    {SYS_pivot_root, EPERM}, {SYS_fsopen, EPERM}, {SYS_fsconfig, EPERM}, {SYS_fsmount, EPERM},
-    {SYS_fspick, EPERM}, {SYS_move_mount, EPERM}, {SYS_open_tree, EPERM}, {SYS_mount_setattr, EPERM},
+    /* every other namespace or mount call (unshare, setns and mount: see `run_only`) */
+    {SYS_umount2, EPERM}, {SYS_pivot_root, EPERM}, {SYS_fsopen, EPERM}, {SYS_fsconfig, EPERM},
+    {SYS_fsmount, EPERM}, {SYS_fspick, EPERM}, {SYS_move_mount, EPERM}, {SYS_open_tree, EPERM},
+    {SYS_mount_setattr, EPERM},
     {SYS_clone3, ENOSYS}, /* its flags are behind a pointer: glibc falls back to clone() on ENOSYS */
     /* large kernel attack surface */
     {SYS_io_uring_setup, ENOSYS}, {SYS_io_uring_enter, ENOSYS}, {SYS_io_uring_register, ENOSYS},
@@ -53,7 +63,22 @@ static const struct {
 };
 #define N_DENIED (int)(sizeof denied / sizeof denied[0])
 
-static void install_seccomp(void) {
+/* Denied by each runner's own filter, just before exec: nested user namespaces, and every other
+ * namespace or mount. The server, the inits and the runners call them to set runs up. */
+static const int run_only[] = {SYS_unshare, SYS_setns, SYS_mount};
+#define N_RUN_ONLY (int)(sizeof run_only / sizeof run_only[0])
+
+/* SPEC_ALLOW: kernels that force speculation mitigations on seccomp'd tasks would slow every run;
+ * they guard a process against itself, and the run is its only tenant. */
+static int attach(struct sock_filter *filter, int n) {
+    struct sock_fprog program = {(unsigned short)n, filter};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &program) == 0)
+        return 0;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program);
+}
+
+/* The whole list, attached by the run server once: 0, or -1 with errno set. */
+static int install_seccomp(void) {
     /* The common syscalls leave after a range check: the kernel runs the filter on every call
      * (and on every syscall number when it is attached, to cache the always-allowed ones). */
     int low = denied[0].nr, high = denied[0].nr, n = 0;
@@ -101,10 +126,19 @@ static void install_seccomp(void) {
         filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | (unsigned)denied[i].error);
     }
     filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-    struct sock_fprog program = {(unsigned short)n, filter};
-    /* SPEC_ALLOW: kernels that force speculation mitigations on seccomp'd tasks would slow every
-     * run; they guard a process against itself, and the run is its only tenant. */
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &program) != 0 &&
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
-        fail("seccomp", "filter");
+    return attach(filter, n);
+}
+
+/* The runner's own filter, just before exec: `run_only` (the server's filter already refuses other
+ * ABIs, so the numbers are the native ones). */
+static void deny_namespaces(void) {
+    struct sock_filter filter[2 + 2 * N_RUN_ONLY];
+    int n = 0;
+    filter[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < N_RUN_ONLY; i++) {
+        filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)run_only[i], 0, 1);
+        filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+    }
+    filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+    if (attach(filter, n) != 0) fail("seccomp", "filter");
 }
