@@ -40,6 +40,8 @@ def text_reward(tasks, texts):
 
 
 def make_trainer(cfg, model_dir, *, dist=None, backend=None, reward_fn=text_reward):
+    """A trainer on `model_dir`; `backend` None: FixedBackend, "hf": real sampling from the policy."""
+    from oorl.rollout import make_backend
     from oorl.train.data import build_tasks, load_ir_groups
     from oorl.train.model import load_model
     from oorl.train.recipe import OORLTrainer
@@ -51,7 +53,11 @@ def make_trainer(cfg, model_dir, *, dist=None, backend=None, reward_fn=text_rewa
         cfg,
         model=model,
         tokenizer=tok,
-        backend=backend or FixedBackend(tok),
+        backend=(
+            (lambda engine: make_backend("hf", engine.module, tok))
+            if backend == "hf"
+            else backend or FixedBackend(tok)
+        ),
         tasks=tasks,
         ir_groups=groups,
         reward_fn=reward_fn,
