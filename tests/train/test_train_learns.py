@@ -29,7 +29,7 @@ def test_on_policy_training_raises_a_reachable_reward(estimator, data_dir, tiny_
         None,
         [
             *tiny_overrides(data_dir, tmp_path / "run"),
-            "steps=16",
+            "steps=24",
             "preference.kind=none",
             f"onpolicy.estimator={estimator}",
             "rollout.prompts_per_step=4",
