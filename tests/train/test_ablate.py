@@ -31,6 +31,20 @@ def test_t_interval_by_hand():
     assert t_interval([0.5, 0.5]) == (0.5, 0.5)
 
 
+def test_report_names_the_on_policy_rows_after_the_estimator(tmp_path, monkeypatch):
+    from oorl.algos import ADVANTAGE_ESTIMATORS
+
+    assert set(ablate.ESTIMATOR_NAMES) == set(ADVANTAGE_ESTIMATORS)
+    monkeypatch.setattr(ablate, "run_job", _fake_run_job([]))
+    cfg = demo_config(["onpolicy.estimator=dr_grpo"])
+    run_ablation(
+        cfg, tmp_path, variants=["sft", "onpolicy", "onpolicy+gepo"], seeds=[0, 1], echo=lambda *_: None
+    )
+    report = (tmp_path / "report.md").read_text()
+    assert "| + Dr. GRPO + GEPO (OORL) | 0.240 ± " in report and "REINFORCE++" not in report
+    assert "Dr. GRPO at lr 0.0001" in report
+
+
 SCORES = {  # (variant, seed) -> pass@1, IR pair accuracy
     ("sft", 0): (0.10, 0.5),
     ("sft", 1): (0.20, 0.5),

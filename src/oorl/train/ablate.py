@@ -6,7 +6,8 @@
     -> summary.json (per seed, mean, 95% interval; paired differences against `onpolicy`)
     -> report.md (the paper's layout) and ablation.png
 
-Variants name what trains after SFT: `sft` (nothing), `onpolicy` (REINFORCE++ on unit-test rewards),
+Variants name what trains after SFT: `sft` (nothing), `onpolicy` (on-policy RL on unit-test rewards with
+the configured estimator, REINFORCE++ in the paper),
 `onpolicy+dpo` (plus DPO on every winner x loser pair of the IR groups), `onpolicy+gepo` (OORL),
 `gepo` (GEPO alone). Everything else is the config's, so variants differ in exactly one thing.
 
@@ -60,14 +61,28 @@ QUICK = (  # `--quick`: the same pipeline at a size that runs in CI (about 3 min
     "eval.ir_groups=4",
     "checkpoint.every=2",
 )
-LABELS = {  # the paper's row names (Table 4)
-    "sft": "base (SFT)",
-    "onpolicy": "+ REINFORCE++",
-    "onpolicy+dpo": "+ REINFORCE++ + DPO",
-    "onpolicy+gepo": "+ REINFORCE++ + GEPO (OORL)",
-    "gepo": "+ GEPO",
-    "dpo": "+ DPO",
+ESTIMATOR_NAMES = {
+    "reinforce_pp": "REINFORCE++",
+    "reinforce_pp_baseline": "REINFORCE++-baseline",
+    "rloo": "RLOO",
+    "grpo": "GRPO",
+    "dr_grpo": "Dr. GRPO",
 }
+
+
+def row_labels(estimator: str) -> dict[str, str]:
+    """The paper's row names (Table 4), with the on-policy half named after the estimator used."""
+    rl = ESTIMATOR_NAMES[estimator]
+    return {
+        "sft": "base (SFT)",
+        "onpolicy": f"+ {rl}",
+        "onpolicy+dpo": f"+ {rl} + DPO",
+        "onpolicy+gepo": f"+ {rl} + GEPO (OORL)",
+        "gepo": "+ GEPO",
+        "dpo": "+ DPO",
+    }
+
+
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
          2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
          2.052, 2.048, 2.045, 2.042)  # fmt: skip
@@ -321,6 +336,7 @@ def _diff(ci: Sequence[float] | None) -> str:
 def render_report(summary: dict, cfg: TrainConfig) -> str:
     variants = list(summary["variants"])
     seeds = summary["seeds"]
+    labels = row_labels(cfg.onpolicy.estimator)
     heads = (
         "held-out pass@1",
         "greedy pass@1",
@@ -336,7 +352,9 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
         f"{summary['heldout_tasks']} held-out translation tasks ({', '.join(cfg.data.source_langs)} -> "
         f"{', '.join(cfg.data.target_langs)}; pass@1 from {cfg.eval.n_samples} samples at temperature "
         f"{cfg.eval.temperature}, and greedy), held-out IR groups of C programs never trained on "
-        f"(GEPO's implicit reward; 0.5 is chance). {cfg.steps} OORL steps after {cfg.sft.steps} SFT steps; "
+        f"(GEPO's implicit reward; 0.5 is chance). {cfg.steps} OORL steps after {cfg.sft.steps} SFT steps, "
+        f"{cfg.rollout.prompts_per_step} prompts x {cfg.rollout.group_size} samples each, "
+        f"{ESTIMATOR_NAMES[cfg.onpolicy.estimator]} at lr {cfg.optim.lr:g}; "
         f"preference weight {cfg.preference.weight}, beta {cfg.preference.beta}. "
         "Mean over seeds ± the half-width of its 95% t-interval.",
         "",
@@ -346,7 +364,7 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
     for v in variants:
         row = summary["variants"][v]
         lines.append(
-            f"| {LABELS.get(v, v)} | "
+            f"| {labels.get(v, v)} | "
             + " | ".join(_cell(row["mean"].get(m), row["ci95"].get(m)) for m in METRICS)
             + " |"
         )
@@ -362,7 +380,7 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
             ]
             for v, diffs in summary[f"paired_vs_{against}"].items():
                 lines.append(
-                    f"| {LABELS.get(v, v)} | " + " | ".join(_diff(diffs.get(m)) for m in METRICS) + " |"
+                    f"| {labels.get(v, v)} | " + " | ".join(_diff(diffs.get(m)) for m in METRICS) + " |"
                 )
     langs = sorted(
         {
@@ -377,7 +395,7 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
     for v in variants:
         per = summary["variants"][v]["seeds"].values()
         lines.append(
-            f"| {LABELS.get(v, v)} | "
+            f"| {labels.get(v, v)} | "
             + " | ".join(
                 f"{statistics.fmean(x['per_language'].get(lang, 0.0) for x in per):.3f}" for lang in langs
             )
@@ -391,7 +409,7 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
             x = summary["variants"][v]["seeds"][str(s)]
             ir = f" / {x['ir_pair_accuracy']:.3f}" if "ir_pair_accuracy" in x else ""
             cells.append(f"{x['pass_at_1']:.3f} / {x['greedy_pass_at_1']:.3f}{ir}")
-        lines.append(f"| {LABELS.get(v, v)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {labels.get(v, v)} | " + " | ".join(cells) + " |")
     lines += ["", "![ablation](ablation.png)", ""]
     return "\n".join(lines)
 
