@@ -8,7 +8,15 @@ from train_fakes import make_trainer, tiny_overrides
 from oorl.config import DataSettings, load_config
 from oorl.ir.schema import IRGroup
 from oorl.tasks.prompts import render_prompt
-from oorl.train.data import Cursor, build_tasks, fit_ir_groups, ir_prompt, sft_pairs
+from oorl.train.data import (
+    Cursor,
+    answer_text,
+    build_tasks,
+    fit_ir_groups,
+    ir_prompt,
+    sft_pairs,
+    warn_long_answers,
+)
 from oorl.train.dist import Dist
 from oorl.train.model import load_tokenizer
 
@@ -177,3 +185,37 @@ def test_ir_sequences_keep_the_losers_of_kept_winners_first():
     assert [s.ir for s in every] == ["wO0", "wO1", "wO2", "l0", "l2", "l3", "l1"] and {
         s.group for s in every
     } == {7}
+
+
+def test_reference_answers_over_the_token_budget_are_reported(tiny_model_dir, data_dir, caplog):
+    """A task whose reference answer does not fit `max_new_tokens` can only score 0; the count is
+    logged per language, naming the setting to raise."""
+    tok = load_tokenizer(str(tiny_model_dir))
+    tasks = _tasks(data_dir)
+    lengths = sorted(len(tok(answer_text(t), add_special_tokens=False)["input_ids"]) for t in tasks)
+    budget = lengths[-1] - 1
+    expected = sum(n > budget for n in lengths)
+    assert expected > 0
+    with caplog.at_level("WARNING", logger="oorl.train"):
+        assert warn_long_answers(tasks, tok, budget, "rollout.max_new_tokens") == expected
+    assert (
+        f"{expected} of {len(tasks)} reference answers are longer than rollout.max_new_tokens={budget}"
+        in caplog.text
+    )
+    assert f"javascript: {expected} of {len(tasks)}, longest {lengths[-1]}" in caplog.text
+    caplog.clear()
+    assert warn_long_answers(tasks, tok, lengths[-1], "eval.max_new_tokens") == 0
+    assert not caplog.text
+
+
+def test_the_toy_recipe_leaves_room_for_every_reference_answer(tmp_path):
+    """The embedded default's token budgets fit the longest reference of every training and held-out
+    task in its own tokenizer (at 128 tokens, 41% of its PHP tasks could not be finished)."""
+    from oorl.train.model import train_tokenizer
+    from oorl.train.run import bundled_texts
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "tiny_cpu.yaml")
+    tok = train_tokenizer(bundled_texts(cfg), cfg.tiny.vocab_size)
+    train, heldout = build_tasks(cfg.data)
+    for budget in (cfg.rollout.max_new_tokens, cfg.eval.max_new_tokens):
+        assert warn_long_answers(train + heldout, tok, budget, "max_new_tokens") == 0

@@ -75,24 +75,23 @@ class HeldoutEvaluator:
     """
 
     def __init__(self, cfg: TrainConfig, reward_fn, reference: str | Path, *, cache: Path | None = None):
-        from oorl.train.data import build_tasks, load_ir_groups, split_ir_groups
+        from oorl.train.data import build_tasks, load_ir_groups, split_ir_groups, warn_long_answers
         from oorl.train.model import load_tokenizer
 
         self.cfg, self.reward_fn, self.reference = cfg, reward_fn, str(reference)
+        m = cfg.model
+        tokenizer = load_tokenizer(
+            self.reference, trust_remote_code=m.trust_remote_code, chat_template_kwargs=m.chat_template_kwargs
+        )
         _, heldout = build_tasks(cfg.data)
         self.tasks = heldout_sample(heldout, cfg.eval.max_tasks, cfg.data.split_seed)
+        warn_long_answers(self.tasks, tokenizer, cfg.eval.max_new_tokens, "eval.max_new_tokens")
         self.ir_set: IREvalSet | None = None
         self._ref_logps: torch.Tensor | None = None
         self._cache = cache
         groups = load_ir_groups(cfg.data.ir_groups) if cfg.eval.ir_groups > 0 else None
         if groups:
             _, held = split_ir_groups(groups, cfg.data.heldout_fraction, cfg.data.split_seed)
-            m = cfg.model
-            tokenizer = load_tokenizer(
-                self.reference,
-                trust_remote_code=m.trust_remote_code,
-                chat_template_kwargs=m.chat_template_kwargs,
-            )
             ir_set = ir_eval_set(
                 held,
                 tokenizer,

@@ -145,7 +145,14 @@ def setup(cfg: TrainConfig, *, model_path: str | None, resume: bool, reward_fn) 
 
 def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, closers: list) -> Run:
     from oorl.rollout import make_backend
-    from oorl.train.data import build_tasks, fitting_prompts, load_ir_groups, sft_rl_split, split_ir_groups
+    from oorl.train.data import (
+        build_tasks,
+        fitting_prompts,
+        load_ir_groups,
+        sft_rl_split,
+        split_ir_groups,
+        warn_long_answers,
+    )
     from oorl.train.model import load_model
     from oorl.train.recipe import OORLTrainer
 
@@ -172,6 +179,8 @@ def _setup(cfg: TrainConfig, model_path: str | None, resume: bool, reward_fn, cl
         raise ValueError(
             f"no training task has a prompt of at most data.max_prompt_tokens={cfg.data.max_prompt_tokens}"
         )
+    if cfg.onpolicy.enabled and dist.is_main:
+        warn_long_answers(rl_tasks, tokenizer, cfg.rollout.max_new_tokens, "rollout.max_new_tokens")
     ir_groups = load_ir_groups(cfg.data.ir_groups) if cfg.preference.kind != "none" else None
     if cfg.preference.kind != "none" and ir_groups is None:
         if dist.is_main:
