@@ -32,9 +32,9 @@ def test_t_interval_by_hand():
 
 
 def test_report_names_the_on_policy_rows_after_the_estimator(tmp_path, monkeypatch):
-    from oorl.algos import ADVANTAGE_ESTIMATORS
+    from oorl.algos import ADVANTAGE_ESTIMATORS, ESTIMATOR_NAMES
 
-    assert set(ablate.ESTIMATOR_NAMES) == set(ADVANTAGE_ESTIMATORS)
+    assert set(ESTIMATOR_NAMES) == set(ADVANTAGE_ESTIMATORS)
     monkeypatch.setattr(ablate, "run_job", _fake_run_job([]))
     cfg = demo_config(["onpolicy.estimator=dr_grpo"])
     run_ablation(

@@ -62,4 +62,9 @@ def test_demo_writes_the_report(tmp_path):
     assert (out / "reward_curve.png").stat().st_size > 0
     report = (out / "report.md").read_text()
     assert "| javascript |" in report and "tiny" in report.lower() and "held-out IR groups" in report
+    from oorl.algos import ESTIMATOR_NAMES
+    from oorl.config import load_config
+
+    estimator = load_config(out / "oorl" / "config.yaml").onpolicy.estimator
+    assert f"({ESTIMATOR_NAMES[estimator]}, B=" in report  # the estimator that ran, by name
     assert (out / "oorl" / "final-model" / "config.json").exists()

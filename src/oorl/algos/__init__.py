@@ -10,6 +10,7 @@
 
 from oorl.algos.advantages import (
     ADVANTAGE_ESTIMATORS,
+    ESTIMATOR_NAMES,
     AdvantageEstimator,
     AllReduce,
     dr_grpo,
@@ -30,6 +31,7 @@ from oorl.algos.preference import dpo_loss, dpo_pairs, gepo_coefficients, gepo_l
 
 __all__ = [
     "ADVANTAGE_ESTIMATORS",
+    "ESTIMATOR_NAMES",
     "KL_ESTIMATORS",
     "AdvantageEstimator",
     "Aggregation",

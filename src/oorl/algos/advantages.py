@@ -290,3 +290,12 @@ ADVANTAGE_ESTIMATORS: dict[str, AdvantageEstimator] = {
     "dr_grpo": dr_grpo,
 }
 """Estimator by config name: ``ADVANTAGE_ESTIMATORS[cfg.estimator](rewards, mask, group_size=G, ...)``."""
+
+ESTIMATOR_NAMES: dict[str, str] = {
+    "reinforce_pp": "REINFORCE++",
+    "reinforce_pp_baseline": "REINFORCE++-baseline",
+    "rloo": "RLOO",
+    "grpo": "GRPO",
+    "dr_grpo": "Dr. GRPO",
+}
+"""How reports name each estimator of :data:`ADVANTAGE_ESTIMATORS`."""

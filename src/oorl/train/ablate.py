@@ -61,17 +61,12 @@ QUICK = (  # `--quick`: the same pipeline at a size that runs in CI (about 3 min
     "eval.ir_groups=4",
     "checkpoint.every=2",
 )
-ESTIMATOR_NAMES = {
-    "reinforce_pp": "REINFORCE++",
-    "reinforce_pp_baseline": "REINFORCE++-baseline",
-    "rloo": "RLOO",
-    "grpo": "GRPO",
-    "dr_grpo": "Dr. GRPO",
-}
 
 
 def row_labels(estimator: str) -> dict[str, str]:
     """The paper's row names (Table 4), with the on-policy half named after the estimator used."""
+    from oorl.algos.advantages import ESTIMATOR_NAMES
+
     rl = ESTIMATOR_NAMES[estimator]
     return {
         "sft": "base (SFT)",
@@ -336,6 +331,8 @@ def _diff(ci: Sequence[float] | None) -> str:
 def render_report(summary: dict, cfg: TrainConfig) -> str:
     variants = list(summary["variants"])
     seeds = summary["seeds"]
+    from oorl.algos.advantages import ESTIMATOR_NAMES
+
     labels = row_labels(cfg.onpolicy.estimator)
     heads = (
         "held-out pass@1",

@@ -29,6 +29,7 @@ def demo_config(overrides: list[str] | None = None) -> TrainConfig:
 
 def run_demo(cfg: TrainConfig) -> dict:
     """Run the demo into `cfg.out`; returns the summary (also written to summary.json)."""
+    from oorl.algos.advantages import ESTIMATOR_NAMES
     from oorl.eval.heldout import HeldoutEvaluator
     from oorl.eval.report import write_report
     from oorl.sandbox import open_sandbox
@@ -92,7 +93,7 @@ def run_demo(cfg: TrainConfig) -> dict:
         f"A tiny Qwen2-architecture model ({oorl.parameters / 1e6:.2f} M parameters, built and trained from scratch "
         f"on this machine) translating synthetic programs from {', '.join(cfg.data.source_langs)} into "
         f"{', '.join(cfg.data.target_langs)}: {cfg.sft.steps} SFT steps, then {result.steps_done} OORL steps "
-        f"(REINFORCE++, B={cfg.rollout.prompts_per_step} prompts x G={cfg.rollout.group_size} samples, rewards "
+        f"({ESTIMATOR_NAMES[cfg.onpolicy.estimator]}, B={cfg.rollout.prompts_per_step} prompts x G={cfg.rollout.group_size} samples, rewards "
         f"from unit tests in the sandbox; {cfg.preference.kind} on IR groups with weight {cfg.preference.weight}). "
         f"Held-out pass@1 ({mode}; greedy pass@1 in the last two columns) over {n_tasks} translation "
         "tasks of problems never seen in training (not even by the tokenizer). Absolute numbers describe a "
