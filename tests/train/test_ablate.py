@@ -36,13 +36,13 @@ def test_report_names_the_on_policy_rows_after_the_estimator(tmp_path, monkeypat
 
     assert set(ESTIMATOR_NAMES) == set(ADVANTAGE_ESTIMATORS)
     monkeypatch.setattr(ablate, "run_job", _fake_run_job([]))
-    cfg = demo_config(["onpolicy.estimator=dr_grpo"])
+    cfg = demo_config(["onpolicy.estimator=rloo", "optim.lr=3e-4"])
     run_ablation(
         cfg, tmp_path, variants=["sft", "onpolicy", "onpolicy+gepo"], seeds=[0, 1], echo=lambda *_: None
     )
     report = (tmp_path / "report.md").read_text()
-    assert "| + Dr. GRPO + GEPO (OORL) | 0.240 ± " in report and "REINFORCE++" not in report
-    assert "Dr. GRPO at lr 0.0001" in report
+    assert "| + RLOO + GEPO (OORL) | 0.240 ± " in report and "GRPO" not in report
+    assert "RLOO at lr 0.0003" in report
 
 
 SCORES = {  # (variant, seed) -> pass@1, IR pair accuracy
@@ -111,7 +111,7 @@ def test_summary_shape_paired_intervals_and_resume(tmp_path, monkeypatch):
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     assert on_disk["variants"]["sft"]["seeds"]["1"]["pass_at_1"] == 0.20
     report = (tmp_path / "report.md").read_text()
-    assert "| + REINFORCE++ + GEPO (OORL) | 0.270 ± " in report and "| base (SFT) |" in report
+    assert "| + Dr. GRPO + GEPO (OORL) | 0.270 ± " in report and "| base (SFT) |" in report
     assert "+0.020 [" in report and (tmp_path / "ablation.png").stat().st_size > 10_000
 
     # a killed ablation: two cells lost their results; only those are redone
@@ -158,7 +158,7 @@ def test_quick_ablation_end_to_end(tmp_path):
     assert all(s["ir_pair_accuracy"] == 0.5 for s in summary["variants"]["sft"]["seeds"].values())
     assert set(summary["paired_vs_onpolicy"]) == {"sft", "onpolicy+dpo", "onpolicy+gepo"}
     assert len(summary["paired_vs_onpolicy"]["onpolicy+gepo"]["ir_pair_accuracy"]) == 2
-    assert "| + REINFORCE++ + DPO |" in (out / "report.md").read_text()
+    assert "| + Dr. GRPO + DPO |" in (out / "report.md").read_text()
     assert (out / "ablation.png").stat().st_size > 10_000
     # every cell trained from its seed's SFT model, with the variant's loss only
     metrics = (out / "seed-1" / "onpolicy+gepo" / "metrics.jsonl").read_text()
