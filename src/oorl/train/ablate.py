@@ -329,10 +329,10 @@ def _diff(ci: Sequence[float] | None) -> str:
 
 
 def render_report(summary: dict, cfg: TrainConfig) -> str:
-    variants = list(summary["variants"])
-    seeds = summary["seeds"]
     from oorl.algos.advantages import ESTIMATOR_NAMES
 
+    variants = list(summary["variants"])
+    seeds = summary["seeds"]
     labels = row_labels(cfg.onpolicy.estimator)
     heads = (
         "held-out pass@1",

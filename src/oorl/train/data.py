@@ -127,8 +127,7 @@ def fitting_prompts(tasks: list[TranslationTask], tokenizer, max_tokens: int) ->
 def warn_long_answers(tasks: list[TranslationTask], tokenizer, max_new_tokens: int, setting: str) -> int:
     """How many tasks have a reference answer (as SFT teaches it) longer than `max_new_tokens`,
     logged per target language: a policy that answers like its references is cut off there, so
-    those tasks score 0 whatever it learns (with `rollout.max_new_tokens` 128, 41% of the toy's
-    PHP tasks were)."""
+    those tasks score 0 whatever it learns (at 128 tokens, half of the toy's PHP tasks were)."""
     over: dict[str, list[int]] = {}
     for t in tasks:
         if t.reference is None:
