@@ -128,25 +128,24 @@ def warn_long_answers(tasks: list[TranslationTask], tokenizer, max_new_tokens: i
     """How many tasks have a reference answer (as SFT teaches it) longer than `max_new_tokens`,
     logged per target language: a policy that answers like its references is cut off there, so
     those tasks score 0 whatever it learns (at 128 tokens, half of the toy's PHP tasks were)."""
-    over: dict[str, list[int]] = {}
+    lengths: dict[str, list[int]] = {}
     for t in tasks:
-        if t.reference is None:
-            continue
-        n = len(tokenizer(answer_text(t), add_special_tokens=False)["input_ids"])
-        counts = over.setdefault(t.target_lang, [0, 0, 0])  # over the budget, with a reference, longest
-        counts[0] += n > max_new_tokens
-        counts[1] += 1
-        counts[2] = max(counts[2], n)
-    total = sum(c[0] for c in over.values())
+        if t.reference is not None:
+            n = len(tokenizer(answer_text(t), add_special_tokens=False)["input_ids"])
+            lengths.setdefault(t.target_lang, []).append(n)
+    over = {lang: sum(n > max_new_tokens for n in ns) for lang, ns in sorted(lengths.items())}
+    total = sum(over.values())
     if total:
         logging.getLogger("oorl.train").warning(
             "%d of %d reference answers are longer than %s=%d tokens, so cut off (%s)",
             total,
-            sum(c[1] for c in over.values()),
+            sum(map(len, lengths.values())),
             setting,
             max_new_tokens,
             ", ".join(
-                f"{lang}: {c[0]} of {c[1]}, longest {c[2]}" for lang, c in sorted(over.items()) if c[0]
+                f"{lang}: {k} of {len(lengths[lang])}, longest {max(lengths[lang])}"
+                for lang, k in over.items()
+                if k
             ),
         )
     return total
