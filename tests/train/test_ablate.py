@@ -76,6 +76,7 @@ def _fake_run_job(calls):
             "variant": variant,
             "seed": job.seed,
             "scores": scores,
+            "eval": job.config["eval"],
             "train_s": 1.0,
             "eval_s": 1.0,
             "heldout_tasks": 9,
@@ -125,6 +126,16 @@ def test_summary_shape_paired_intervals_and_resume(tmp_path, monkeypatch):
     with pytest.raises(AblationError, match="another config"):
         run_ablation(demo_config(["steps=7"]), tmp_path, variants=variants, seeds=seeds, echo=lambda *_: None)
 
+    # other evaluation settings: every cell is scored again (run_job skips training for those)
+    calls.clear()
+    said = []
+    run_ablation(
+        demo_config(["eval.ir_groups=7"]), tmp_path, variants=variants, seeds=seeds, echo=said.append
+    )
+    assert sorted(calls) == sorted(SCORES)
+    assert "to do: 3 SFT, 6 cells; 9 of these trained already and are only scored again" in said[0]
+    assert "ir_groups: 7" in (tmp_path / "config.yaml").read_text()
+
 
 @pytest.mark.sandbox
 @pytest.mark.slow
@@ -164,6 +175,18 @@ def test_quick_ablation_end_to_end(tmp_path):
     metrics = (out / "seed-1" / "onpolicy+gepo" / "metrics.jsonl").read_text()
     assert "gepo_loss" in metrics and "grad_norm_preference" in metrics
     assert "gepo_loss" not in (out / "seed-1" / "onpolicy" / "metrics.jsonl").read_text()
-    # run again, one cell at a time: nothing is redone
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    # other evaluation settings, one cell at a time: every cell is scored again, none trained again
+    weights = out / "seed-1" / "onpolicy+gepo" / "final-model" / "model.safetensors"
+    exported = weights.stat().st_mtime_ns
+    trained = json.loads((out / "seed-1" / "onpolicy+gepo" / "result.json").read_text())["train_s"]
+    rescore = [*cmd, "--set", "eval.ir_groups=3"]
+    proc = subprocess.run(rescore, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "to do: 2 SFT, 6 cells; 8 of these trained already" in proc.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert {s["ir_groups"] for row in summary["variants"].values() for s in row["seeds"].values()} == {3}
+    assert weights.stat().st_mtime_ns == exported
+    assert json.loads((out / "seed-1" / "onpolicy+gepo" / "result.json").read_text())["train_s"] == trained
+    # and once more: nothing is redone
+    proc = subprocess.run(rescore, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0 and "to do: 0 SFT, 0 cells" in proc.stdout, proc.stdout + proc.stderr[-2000:]

@@ -100,3 +100,30 @@ def test_eval_set_keeps_whole_groups_that_fit_and_scores_them(tiny_model_dir):
     torch.testing.assert_close(ir_logprobs(model, tok, data, micro_batch_size=1), lp, rtol=1e-5, atol=1e-4)
     one = ir_eval_set(groups, tok, max_tokens=256, max_winners=2, max_losers=2, compact=False, max_groups=1)
     assert one.n_groups == 1
+
+
+def test_reference_logprobs_are_kept_for_the_set_they_were_computed_on(
+    tiny_model_dir, data_dir, tmp_path, monkeypatch
+):
+    from train_fakes import tiny_overrides
+
+    import oorl.train.model
+    from oorl.config import load_config
+    from oorl.eval.heldout import HeldoutEvaluator
+
+    def evaluator(n_groups: int) -> HeldoutEvaluator:
+        overrides = [
+            *tiny_overrides(data_dir, tmp_path),
+            "data.heldout_fraction=0.5",
+            f"eval.ir_groups={n_groups}",
+        ]
+        cfg = load_config(None, overrides)
+        return HeldoutEvaluator(cfg, None, tiny_model_dir, cache=tmp_path / "ir_reference.pt")
+
+    one = evaluator(1).reference_logps()
+    two = evaluator(2)
+    assert two.ir_set.n_groups == 2 and two.reference_logps().shape == (2 * one.numel(),)
+    torch.testing.assert_close(two.reference_logps()[: one.numel()], one)
+    # the cache now holds the two-group set's log-probs: the same set reads them, without a model
+    monkeypatch.setattr(oorl.train.model, "load_model", lambda *a, **k: pytest.fail("recomputed"))
+    assert torch.equal(evaluator(2).reference_logps(), two.reference_logps())

@@ -15,6 +15,7 @@ SMALL = [
     "data.synthetic.problems=30",
     "data.target_langs=[javascript]",
     "eval.max_tasks=3",
+    "eval.ir_groups=8",
     "eval.max_new_tokens=12",
     "rollout.max_new_tokens=12",
     "rollout.prompts_per_step=2",

@@ -115,14 +115,17 @@ class HeldoutEvaluator:
         from oorl.train.model import load_model
 
         if self._ref_logps is None:
-            if self._cache is not None and self._cache.exists():
-                self._ref_logps = torch.load(self._cache)
+            # the IR set and how a sequence is scored: a cache of other settings is recomputed
+            key = f"{self.ir_set.fingerprint()} length_normalize={self.cfg.preference.length_normalize}"
+            kept = torch.load(self._cache) if self._cache is not None and self._cache.exists() else None
+            if isinstance(kept, dict) and kept.get("key") == key:
+                self._ref_logps = kept["logps"]
             else:
                 model, tokenizer = load_model(self.cfg.model, self.reference)
                 self._ref_logps = self._logps(model.eval(), tokenizer)
                 if self._cache is not None:
                     tmp = self._cache.with_suffix(".tmp")
-                    torch.save(self._ref_logps, tmp)
+                    torch.save({"key": key, "logps": self._ref_logps}, tmp)
                     tmp.replace(self._cache)
         return self._ref_logps
 

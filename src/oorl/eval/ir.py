@@ -19,6 +19,7 @@ passes over the groups (the reference's can be kept and reused for every policy 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 
 import torch
@@ -44,6 +45,14 @@ class IREvalSet:
     @property
     def n_groups(self) -> int:
         return int(torch.unique(self.group).numel()) if self.seqs else 0
+
+    def fingerprint(self) -> str:
+        """A digest of what is scored (each sequence's group, role and IR text): log-probs kept for
+        one set are never reused for another."""
+        h = hashlib.sha256()
+        for s in self.seqs:
+            h.update(f"{self.groups[s.group].id}\0{int(s.winner)}\0{s.ir}\0".encode())
+        return h.hexdigest()
 
 
 @dataclass(frozen=True)

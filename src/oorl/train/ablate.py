@@ -15,8 +15,10 @@ Seeds vary the model's initialisation, SFT's data order and every sampled rollou
 tasks and IR groups are the same for all cells, so differences between variants are paired by seed.
 
 Runs resume per cell: a finished cell is its `result.json` and is never redone; an unfinished one
-continues from its last checkpoint; a seed's SFT model is trained once. `--jobs N` runs N cells at
-once in separate processes (torch on `threads` cores each, and a sandbox of its own).
+continues from its last checkpoint; a seed's SFT model is trained once. Evaluation settings (`eval.*`)
+may change between runs of one folder: cells scored under others are scored again from the models
+they trained, without training again. `--jobs N` runs N cells at once in separate processes (torch
+on `threads` cores each, and a sandbox of its own).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+
+import yaml
 
 from oorl.config import TrainConfig, apply_overrides, config_from_dict, dump_config
 
@@ -153,6 +157,8 @@ def run_job(job: Job) -> dict:
     )
     configure_threads(base)
     sft_path = seed_dir(root, seed) / "sft-model"
+    path = result_path(root, job.variant or "sft", seed)
+    scored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None  # stale scores
     t0 = time.perf_counter()
     if job.variant is None:
         from oorl.train.dist import Dist
@@ -172,25 +178,28 @@ def run_job(job: Job) -> dict:
         if evaluate.ir_set is not None:
             evaluate.reference_logps()  # the SFT job computes it once per seed, for every cell
         if job.variant is not None:
-            result = run_training(
-                cfg,
-                model_path=str(sft_path),
-                resume=True,
-                reward_fn=reward_fn,
-                progress_label=f"{variant} seed {seed}",
-            )
-            model_path = result.final_model
+            if scored is not None:  # trained and scored under other eval settings: score again only
+                model_path = cell_dir(root, variant, seed) / "final-model"
+            else:
+                result = run_training(
+                    cfg,
+                    model_path=str(sft_path),
+                    resume=True,
+                    reward_fn=reward_fn,
+                    progress_label=f"{variant} seed {seed}",
+                )
+                model_path = result.final_model
         t1 = time.perf_counter()
         scores = evaluate(model_path, f"{variant} seed {seed}", seed=seed).scores()
     record = {
         "variant": variant,
         "seed": seed,
         "scores": scores,
-        "train_s": t1 - t0,
+        "eval": cfg.eval.model_dump(mode="json"),
+        "train_s": scored["train_s"] if scored is not None else t1 - t0,
         "eval_s": time.perf_counter() - t1,
         "heldout_tasks": len(evaluate.tasks),
     }
-    path = result_path(root, variant, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -217,10 +226,15 @@ def run_ablation(
         log.warning("no 'onpolicy' variant: paired differences against it are left out")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    settings = cfg.model_dump(mode="json") | {"out": str(root)}
+    settings = config_from_dict(cfg.model_dump(mode="json") | {"out": str(root)}).model_dump(mode="json")
     stored = root / "config.yaml"
-    if stored.exists() and stored.read_text(encoding="utf-8") != dump_config(config_from_dict(settings)):
-        raise AblationError(f"{root} holds an ablation of another config ({stored}); choose another --out")
+    if stored.exists():
+        before = config_from_dict(yaml.safe_load(stored.read_text(encoding="utf-8"))).model_dump(mode="json")
+        if _trained_by(before) != _trained_by(settings):
+            raise AblationError(
+                f"{root} holds an ablation of another config ({stored}); choose another --out "
+                "(only eval.* may change: finished cells are then scored again)"
+            )
     stored.write_text(dump_config(config_from_dict(settings)), encoding="utf-8")
 
     t0 = time.perf_counter()
@@ -229,11 +243,27 @@ def run_ablation(
     def make(seed: int, variant: str | None) -> Job:
         return Job(settings, str(root), seed, variant, workers, cfg.log.progress and jobs == 1)
 
+    def state(variant: str, seed: int) -> str:
+        """'new' (to train and score), 'done', or 'rescore' (scored under other eval settings)."""
+        path = result_path(root, variant, seed)
+        if not path.exists():
+            return "new"
+        scored_with = json.loads(path.read_text(encoding="utf-8")).get("eval")
+        return "done" if scored_with == settings["eval"] else "rescore"
+
     cells = [(v, s) for s in seeds for v in variants if v != "sft"]
-    todo_sft = [s for s in seeds if not result_path(root, "sft", s).exists()]
-    todo = [(v, s) for v, s in cells if not result_path(root, v, s).exists()]
+    states = {(v, s): state(v, s) for v, s in [("sft", s) for s in seeds] + cells}
+    todo_sft = [s for s in seeds if states["sft", s] != "done"]
+    todo = [(v, s) for v, s in cells if states[v, s] != "done"]
+    rescore = sum(x == "rescore" for x in states.values())
     echo(
-        f"ablation in {root}: {len(variants)} variants x {len(seeds)} seeds; to do: {len(todo_sft)} SFT, {len(todo)} cells"
+        f"ablation in {root}: {len(variants)} variants x {len(seeds)} seeds; to do: {len(todo_sft)} SFT, "
+        f"{len(todo)} cells"
+        + (
+            f"; {rescore} of these trained already and are only scored again (eval settings changed)"
+            if rescore
+            else ""
+        )
     )
 
     def finished(record: dict) -> None:
@@ -267,6 +297,11 @@ def run_ablation(
     summary["wall_s"] = time.perf_counter() - t0
     write_outputs(root, summary, cfg)
     return summary
+
+
+def _trained_by(settings: dict) -> dict:
+    """A config's settings less `eval`: all that the trained models depend on."""
+    return {k: v for k, v in settings.items() if k != "eval"}
 
 
 def summarize(root: Path, variants: Sequence[str], seeds: Sequence[int]) -> dict:
