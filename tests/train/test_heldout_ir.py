@@ -123,7 +123,8 @@ def test_reference_logprobs_are_kept_for_the_set_they_were_computed_on(
     one = evaluator(1).reference_logps()
     two = evaluator(2)
     assert two.ir_set.n_groups == 2 and two.reference_logps().shape == (2 * one.numel(),)
-    torch.testing.assert_close(two.reference_logps()[: one.numel()], one)
+    # the first group alike in both (micro-batches pad it differently: the tolerance of padding)
+    torch.testing.assert_close(two.reference_logps()[: one.numel()], one, rtol=1e-5, atol=1e-4)
     # the cache now holds the two-group set's log-probs: the same set reads them, without a model
     monkeypatch.setattr(oorl.train.model, "load_model", lambda *a, **k: pytest.fail("recomputed"))
     assert torch.equal(evaluator(2).reference_logps(), two.reference_logps())

@@ -226,7 +226,8 @@ def run_ablation(
         log.warning("no 'onpolicy' variant: paired differences against it are left out")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    settings = config_from_dict(cfg.model_dump(mode="json") | {"out": str(root)}).model_dump(mode="json")
+    current = config_from_dict(cfg.model_dump(mode="json") | {"out": str(root)})
+    settings = current.model_dump(mode="json")
     stored = root / "config.yaml"
     if stored.exists():
         before = config_from_dict(yaml.safe_load(stored.read_text(encoding="utf-8"))).model_dump(mode="json")
@@ -235,7 +236,7 @@ def run_ablation(
                 f"{root} holds an ablation of another config ({stored}); choose another --out "
                 "(only eval.* may change: finished cells are then scored again)"
             )
-    stored.write_text(dump_config(config_from_dict(settings)), encoding="utf-8")
+    stored.write_text(dump_config(current), encoding="utf-8")
 
     t0 = time.perf_counter()
     workers = max(1, (cfg.sandbox_workers or len(os.sched_getaffinity(0))) // jobs)
