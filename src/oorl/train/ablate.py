@@ -60,6 +60,7 @@ QUICK = (  # `--quick`: the same pipeline at a size that runs in CI (about 3 min
     "sft.steps=40",
     "steps=3",
     "rollout.prompts_per_step=4",
+    "preference.groups_per_step=2",
     "eval.max_tasks=12",
     "eval.n_samples=2",
     "eval.ir_groups=4",
