@@ -397,20 +397,26 @@ class OORLTrainer:
         """This rank's share of `groups_per_step` IR groups, with reference log-probs from the cache.
 
         The reference is frozen and the dataset static, so pi_ref(y|x) of every IR is computed once
-        (the first time its group is drawn) and reused for the rest of the run.
+        (the first time its group is drawn) and reused for the rest of the run. A step may draw a
+        group twice (across an epoch's end, or more groups per step than there are): its copies
+        share one group id, so GEPO and DPO see it once, with every statistic unchanged.
         """
         chosen = self.dist.shard(self.ir_cursor.take(self.cfg.preference.groups_per_step))
         seqs = [s for k in chosen for s in self.ir_usable[k][1]]
         batch = self._encode_ir(seqs)
-        todo = [i for i, s in enumerate(seqs) if s.group not in self.ir_ref_cache]
+        first_rows: dict[int, list[int]] = {}  # uncached group -> the rows of its first copy
+        start = 0
+        for k in chosen:
+            index, group_seqs = self.ir_usable[k]
+            if index not in self.ir_ref_cache and index not in first_rows:
+                first_rows[index] = list(range(start, start + len(group_seqs)))
+            start += len(group_seqs)
+        todo = [i for rows in first_rows.values() for i in rows]
         with torch.no_grad(), self.reference.module() as ref:
             fresh = self.seq_logps(ref, batch, todo)  # every rank runs as many forwards
         by_row = dict(zip(todo, fresh, strict=True))
-        for k in chosen:
-            index = self.ir_usable[k][0]
-            rows = [i for i in todo if seqs[i].group == index]
-            if rows:
-                self.ir_ref_cache[index] = torch.stack([by_row[i] for i in rows])
+        for index, rows in first_rows.items():
+            self.ir_ref_cache[index] = torch.stack([by_row[i] for i in rows])
         ref_logps = torch.cat([self.ir_ref_cache[self.ir_usable[k][0]] for k in chosen])
         return IRBatch(
             batch=batch,
