@@ -399,7 +399,7 @@ class OORLTrainer:
         The reference is frozen and the dataset static, so pi_ref(y|x) of every IR is computed once
         (the first time its group is drawn) and reused for the rest of the run. A step may draw a
         group twice (across an epoch's end, or more groups per step than there are): its copies
-        share one group id, so GEPO and DPO see it once, with every statistic unchanged.
+        share one group id (GEPO weighs them as one group) and the reference scores one copy.
         """
         chosen = self.dist.shard(self.ir_cursor.take(self.cfg.preference.groups_per_step))
         seqs = [s for k in chosen for s in self.ir_usable[k][1]]
