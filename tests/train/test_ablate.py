@@ -89,6 +89,25 @@ def _fake_run_job(calls):
     return run_job
 
 
+def test_plot_contrasts_are_the_reports_paired_comparisons():
+    def shaped(*variants):
+        return {"variants": dict.fromkeys(variants, {})}
+
+    full = ablate.contrasts(shaped("sft", "onpolicy", "onpolicy+dpo", "onpolicy+gepo"))
+    assert [(v, against) for v, against, _ in full] == [
+        ("onpolicy", "sft"),
+        ("onpolicy+dpo", "sft"),
+        ("onpolicy+gepo", "sft"),
+        ("onpolicy+dpo", "onpolicy"),
+        ("onpolicy+gepo", "onpolicy"),
+    ]
+    assert full[-1][2] == "onpolicy+\ngepo\n− onpolicy"
+    assert [(v, a) for v, a, _ in ablate.contrasts(shaped("onpolicy", "onpolicy+gepo"))] == [
+        ("onpolicy+gepo", "onpolicy")
+    ]
+    assert ablate.contrasts(shaped("sft")) == []
+
+
 def test_summary_shape_paired_intervals_and_resume(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(ablate, "run_job", _fake_run_job(calls))

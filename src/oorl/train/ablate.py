@@ -448,14 +448,26 @@ def render_report(summary: dict, cfg: TrainConfig) -> str:
     return "\n".join(lines)
 
 
+def contrasts(summary: dict) -> list[tuple[str, str, str]]:
+    """The paired comparisons the report tabulates, as (variant, against, label): every variant
+    against the SFT model it started from, and every other variant against on-policy training alone."""
+    variants = list(summary["variants"])
+    out = [(v, "sft") for v in variants if v != "sft" and "sft" in variants]
+    out += [(v, "onpolicy") for v in variants if v not in ("sft", "onpolicy") and "onpolicy" in variants]
+    return [(v, against, v.replace("+", "+\n") + f"\n− {against}") for v, against in out]
+
+
 def plot_ablation(summary: dict, path: Path) -> None:
-    """Bars (mean over seeds) with 95% intervals and the seeds as dots, one panel per metric."""
+    """One column per metric. Top: bars (mean over seeds) with 95% intervals and the seeds as dots.
+    Bottom: the paired differences of `contrasts`, where the effects show: the spread between seeds
+    that the top row's intervals carry cancels when a variant is compared on its own seed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     variants = list(summary["variants"])
+    seeds = [str(s) for s in summary["seeds"]]
     panels = [
         m
         for m in ("pass_at_1", "greedy_pass_at_1", "ir_pair_accuracy", "ir_matched_accuracy")
@@ -467,7 +479,9 @@ def plot_ablation(summary: dict, path: Path) -> None:
         "ir_pair_accuracy": "held-out IR pair accuracy",
         "ir_matched_accuracy": "IR matched-pair accuracy",
     }
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    pairs = contrasts(summary)
+    rows = 2 if pairs else 1
+    fig, axes = plt.subplots(rows, len(panels), figsize=(4.2 * len(panels), 3.8 * rows), squeeze=False)
     for ax, m in zip(axes[0], panels, strict=True):
         for i, v in enumerate(variants):
             row = summary["variants"][v]
@@ -480,6 +494,22 @@ def plot_ablation(summary: dict, path: Path) -> None:
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         ax.set_xticks(range(len(variants)), [v.replace("+", "+\n") for v in variants], fontsize=8)
         ax.set_title(titles[m])
+    for ax, m in zip(axes[1] if pairs else [], panels, strict=False):
+        for i, (v, against, _) in enumerate(pairs):
+            a, b = summary["variants"][v]["seeds"], summary["variants"][against]["seeds"]
+            diffs = [a[s][m] - b[s][m] for s in seeds]
+            mid, ci = statistics.fmean(diffs), summary[f"paired_vs_{against}"][v].get(m)
+            err = [[mid - ci[0]], [ci[1] - mid]] if ci else None
+            colour = f"C{variants.index(v)}"
+            ax.errorbar(i, mid, yerr=err, fmt="D", color=colour, capsize=5, ms=6)
+            ax.scatter([i + 0.15] * len(diffs), diffs, color="k", s=8, zorder=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        split = sum(against == "sft" for _, against, _ in pairs)
+        if 0 < split < len(pairs):
+            ax.axvline(split - 0.5, color="grey", lw=0.6, ls=":")
+        ax.set_xticks(range(len(pairs)), [label for *_, label in pairs], fontsize=7)
+        ax.set_xlim(-0.6, len(pairs) - 0.4)
+        ax.set_title(f"{titles[m]}: paired difference", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
