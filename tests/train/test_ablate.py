@@ -3,8 +3,11 @@
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +157,51 @@ def test_summary_shape_paired_intervals_and_resume(tmp_path, monkeypatch):
     assert sorted(calls) == sorted(SCORES)
     assert "to do: 3 SFT, 6 cells; 9 of these trained already and are only scored again" in said[0]
     assert "ir_groups: 7" in (tmp_path / "config.yaml").read_text()
+
+
+_HANGING_ABLATION = """
+import os, sys, time
+from pathlib import Path
+from oorl.train import ablate
+from oorl.train.demo import demo_config
+
+def hang(job):
+    Path(sys.argv[1], f"{os.getpid()}.pid").write_text("")
+    time.sleep(300)
+
+if __name__ == "__main__":
+    ablate.run_job = hang
+    ablate.run_ablation(demo_config(), sys.argv[2], variants=["sft"], seeds=[0, 1], jobs=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_killed_ablation_takes_its_running_cells_with_it(tmp_path):
+    """Orphaned cells would run on beside the same cells restarted by the next run, in one folder."""
+    script, pids = tmp_path / "hang.py", tmp_path / "pids"
+    script.write_text(_HANGING_ABLATION)
+    pids.mkdir()
+    parent = subprocess.Popen([sys.executable, str(script), str(pids), str(tmp_path / "abl")])
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(pids.iterdir())) < 2 and parent.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cells = [int(p.stem) for p in pids.iterdir()]
+        assert len(cells) == 2 and all(map(_alive, cells))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, cells)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_alive, cells))
 
 
 @pytest.mark.sandbox

@@ -23,10 +23,12 @@ on `threads` cores each, and a sandbox of its own).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import math
 import os
+import signal
 import statistics
 import time
 from collections.abc import Sequence
@@ -189,6 +191,11 @@ def run_job(job: Job) -> dict:
                     reward_fn=reward_fn,
                     progress_label=f"{variant} seed {seed}",
                 )
+                if result.interrupted:
+                    raise AblationError(
+                        f"{variant} seed {seed} stopped at step {result.steps_done}; "
+                        "run the ablation again to resume it from its checkpoint"
+                    )
                 model_path = result.final_model
         t1 = time.perf_counter()
         scores = evaluate(model_path, f"{variant} seed {seed}", seed=seed).scores()
@@ -206,6 +213,17 @@ def run_job(job: Job) -> dict:
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)  # a cell is finished exactly when this file exists
     return record
+
+
+def _die_with(parent: int) -> None:
+    """A cell process's initializer: SIGTERM when the ablation that started it dies (an OORL cell then
+    stops cleanly at a checkpoint), rather than running on, orphaned, beside the same cell restarted
+    by the next run. PR_SET_PDEATHSIG fires when the *thread* that forked us exits: the pool forks
+    its processes from the thread that submits, the ablation's main thread."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 # --- the experiment --------------------------------------------------------------------------
@@ -282,7 +300,9 @@ def run_ablation(
         for v, s in todo:
             finished(run_job(make(s, v)))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=get_context("spawn"), initializer=_die_with, initargs=(os.getpid(),)
+        ) as pool:
             running = {pool.submit(run_job, make(s, None)): s for s in todo_sft}
             ready = [s for s in seeds if s not in todo_sft]  # their SFT is done: cells may start
             while running or ready:
