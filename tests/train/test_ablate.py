@@ -159,6 +159,26 @@ def test_summary_shape_paired_intervals_and_resume(tmp_path, monkeypatch):
     assert "ir_groups: 7" in (tmp_path / "config.yaml").read_text()
 
 
+def test_one_ablation_per_folder(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ablate, "run_job", _fake_run_job(calls))
+
+    def run():
+        run_ablation(
+            demo_config(), tmp_path, variants=["sft", "onpolicy"], seeds=[0, 1], echo=lambda *_: None
+        )
+
+    other = ablate._lock_folder(tmp_path)  # as another ablation process holds it
+    with pytest.raises(AblationError, match=f"another ablation is running in .* \\(pid {os.getpid()}\\)"):
+        run()
+    assert calls == [] and not (tmp_path / "config.yaml").exists()
+    other.close()
+    run()
+    assert sorted(calls) == [("onpolicy", 0), ("onpolicy", 1), ("sft", 0), ("sft", 1)]
+    run()  # the lock went with the run that held it
+    assert len(calls) == 4
+
+
 _HANGING_ABLATION = """
 import os, sys, time
 from pathlib import Path

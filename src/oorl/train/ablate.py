@@ -24,6 +24,7 @@ on `threads` cores each, and a sandbox of its own).
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import logging
 import math
@@ -215,6 +216,25 @@ def run_job(job: Job) -> dict:
     return record
 
 
+def _lock_folder(root: Path):
+    """An open file holding `root`'s lock: two ablations in one folder would train the same cell
+    into one checkpoint folder. The lock goes with the process, however it ends."""
+    f = (root / ".lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "?"
+        f.close()
+        raise AblationError(
+            f"another ablation is running in {root} (pid {holder}); wait for it, stop it, or choose another --out"
+        ) from None
+    f.truncate(0)
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
 def _die_with(parent: int) -> None:
     """A cell process's initializer: SIGTERM when the ablation that started it dies (an OORL cell then
     stops cleanly at a checkpoint), rather than running on, orphaned, beside the same cell restarted
@@ -245,6 +265,7 @@ def run_ablation(
         log.warning("no 'onpolicy' variant: paired differences against it are left out")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
+    lock = _lock_folder(root)  # held until the summary is written
     current = config_from_dict(cfg.model_dump(mode="json") | {"out": str(root)})
     settings = current.model_dump(mode="json")
     stored = root / "config.yaml"
@@ -318,6 +339,7 @@ def run_ablation(
     summary = summarize(root, variants, seeds)
     summary["wall_s"] = time.perf_counter() - t0
     write_outputs(root, summary, cfg)
+    lock.close()
     return summary
 
 
