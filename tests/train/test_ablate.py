@@ -180,12 +180,13 @@ def test_one_ablation_per_folder(tmp_path, monkeypatch):
 
 
 _HANGING_ABLATION = """
-import os, sys, time
+import os, signal, sys, time
 from pathlib import Path
 from oorl.train import ablate
 from oorl.train.demo import demo_config
 
 def hang(job):
+    signal.signal(signal.SIGTERM, lambda *_: None)  # as an OORL cell's clean-stop handler takes it
     Path(sys.argv[1], f"{os.getpid()}.pid").write_text("")
     time.sleep(300)
 

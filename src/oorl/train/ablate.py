@@ -236,14 +236,16 @@ def _lock_folder(root: Path):
 
 
 def _die_with(parent: int) -> None:
-    """A cell process's initializer: SIGTERM when the ablation that started it dies (an OORL cell then
-    stops cleanly at a checkpoint), rather than running on, orphaned, beside the same cell restarted
-    by the next run. PR_SET_PDEATHSIG fires when the *thread* that forked us exits: the pool forks
-    its processes from the thread that submits, the ablation's main thread."""
+    """A cell process's initializer: SIGKILL when the ablation that started it dies, rather than
+    running on, orphaned, beside the same cell restarted by the next run (which resumes it from its
+    last checkpoint). Not SIGTERM: an OORL cell takes that as a request for a clean stop, and the
+    worker would then wait forever for its next cell. PR_SET_PDEATHSIG fires when the *thread* that
+    forked us exits: the pool forks its processes from the thread that submits, the ablation's main
+    thread."""
     pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the line above
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- the experiment --------------------------------------------------------------------------
