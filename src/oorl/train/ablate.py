@@ -217,8 +217,8 @@ def run_job(job: Job) -> dict:
 
 
 def _lock_folder(root: Path):
-    """An open file holding `root`'s lock: two ablations in one folder would train the same cell
-    into one checkpoint folder. The lock goes with the process, however it ends."""
+    """An open file holding `root`'s lock until it is closed: two ablations in one folder would train
+    the same cell into one checkpoint folder. The lock also goes with the process, however it ends."""
     f = (root / ".lock").open("a+", encoding="utf-8")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -267,7 +267,14 @@ def run_ablation(
         log.warning("no 'onpolicy' variant: paired differences against it are left out")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    lock = _lock_folder(root)  # held until the summary is written
+    with _lock_folder(root):
+        return _ablate(cfg, root, variants, seeds, jobs, echo)
+
+
+def _ablate(
+    cfg: TrainConfig, root: Path, variants: Sequence[str], seeds: Sequence[int], jobs: int, echo
+) -> dict:
+    """`run_ablation`'s work, in a folder this process holds the lock of."""
     current = config_from_dict(cfg.model_dump(mode="json") | {"out": str(root)})
     settings = current.model_dump(mode="json")
     stored = root / "config.yaml"
@@ -341,7 +348,6 @@ def run_ablation(
     summary = summarize(root, variants, seeds)
     summary["wall_s"] = time.perf_counter() - t0
     write_outputs(root, summary, cfg)
-    lock.close()
     return summary
 
 
@@ -538,7 +544,8 @@ def plot_ablation(summary: dict, path: Path) -> None:
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         ax.set_xticks(range(len(variants)), [v.replace("+", "+\n") for v in variants], fontsize=8)
         ax.set_title(titles[m])
-    for ax, m in zip(axes[1] if pairs else [], panels, strict=False):
+    second_row = zip(axes[1], panels, strict=True) if pairs else ()
+    for ax, m in second_row:
         for i, (v, against, _) in enumerate(pairs):
             a, b = summary["variants"][v]["seeds"], summary["variants"][against]["seeds"]
             diffs = [a[s][m] - b[s][m] for s in seeds]
